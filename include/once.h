@@ -1,0 +1,212 @@
+/*
+ * once.h - one-shot events for Linux.
+ *
+ * A one-shot event carries at most one value (a void *) from one sender to
+ * one receiver. The receiver may poll for it, or block on a futex until the
+ * value arrives or the sender goes away. Binding an event yields a sender
+ * and a receiver endpoint; every way of obtaining an event (caller storage,
+ * reference-counted heap, channel) ends in the same endpoint types.
+ *
+ * Conventions, as for pthread_*(3):
+ *  - functions return 0 or a positive error number; errno is never set;
+ *  - consuming an endpoint (a send, a close, a receive that returned 0 or
+ *    EPIPE) clears it, and any later use of the cleared endpoint is EINVAL;
+ *  - a successful receive happens after the send: everything the sender
+ *    wrote before once_send() is visible once the receive returns 0.
+ *
+ * The man pages (once_event_init(3), once_send(3), once_recv(3), ...,
+ * libonce(7)) are the full contract; the comments here summarise it.
+ *
+ * The contents of the types below are private: their size is part of the
+ * ABI, their layout is not. All-zero storage is a valid, unbound event with
+ * default attributes (ONCE_EVENT_INITIALIZER).
+ */
+#ifndef ONCE_H
+#define ONCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define ONCE_API __attribute__((visibility("default")))
+#else
+#define ONCE_API
+#endif
+
+/* Largest spin budget once_attr_setspin() accepts, in nanoseconds. */
+#define ONCE_SPIN_MAX 10000000u
+
+typedef void once_destructor_fn(void *value);
+typedef void *once_alloc_fn(size_t size, void *ctx);
+typedef void once_free_fn(void *ptr, size_t size, void *ctx);
+
+/* Attributes for events: destructor, spin budget, allocator. */
+typedef struct once_attr {
+	unsigned int flags_;		/* internal */
+	unsigned int spin_ns_;		/* internal */
+	once_destructor_fn *dtor_;	/* internal */
+	once_alloc_fn *alloc_;		/* internal */
+	once_free_fn *free_;		/* internal */
+	void *ctx_;			/* internal */
+	void *reserved_[3];		/* internal: room to grow */
+} once_attr_t;
+
+/*
+ * A thread-safe one-shot event. 32 bytes, including the value slot.
+ * The first member is the 32-bit futex word.
+ */
+typedef struct once_event {
+	uint32_t state_;		/* internal: the futex word */
+	uint32_t flags_;		/* internal: read-only after init */
+	void *value_;			/* internal */
+	once_destructor_fn *dtor_;	/* internal: read-only after init */
+	void *reserved_;		/* internal: room to grow */
+} once_event_t;
+
+#define ONCE_EVENT_INITIALIZER { 0, 0, NULL, NULL, NULL }
+
+/* Endpoints: small values in caller storage; zero is a cleared endpoint. */
+typedef struct once_sender {
+	once_event_t *ev_;		/* internal */
+	uintptr_t tag_;			/* internal */
+} once_sender_t;
+
+typedef struct once_receiver {
+	once_event_t *ev_;		/* internal */
+	uintptr_t tag_;			/* internal */
+} once_receiver_t;
+
+/*
+ * Attributes.
+ *
+ * once_attr_init() - set *attr to the defaults: no destructor, the default
+ * spin budget, malloc(3)/free(3). Returns 0.
+ * once_attr_destroy() - end the use of *attr. Returns 0. Events and
+ * channels made with an attribute object do not refer to it afterwards.
+ * once_attr_setdestructor() - dtor (may be NULL) is called exactly once
+ * with a value that was sent but never received. Returns 0.
+ * once_attr_setspin() - how long a blocking receive spins on the event
+ * before it sleeps on the futex, in nanoseconds; 0 sleeps at once.
+ * Returns 0, or EINVAL if spin_ns exceeds ONCE_SPIN_MAX.
+ * once_attr_setallocator() - allocator for heap events (once_event_create(),
+ * once_channel()). alloc returns NULL on failure; free receives the size
+ * that was asked for. Both NULL restores malloc/free. Returns 0, or EINVAL
+ * if exactly one of alloc and free is NULL.
+ * Each returns EINVAL if attr is NULL. Not safe to call concurrently on the
+ * same attr.
+ */
+ONCE_API int once_attr_init(once_attr_t *attr);
+ONCE_API int once_attr_destroy(once_attr_t *attr);
+ONCE_API int once_attr_setdestructor(once_attr_t *attr,
+				     once_destructor_fn *dtor);
+ONCE_API int once_attr_setspin(once_attr_t *attr, unsigned int spin_ns);
+ONCE_API int once_attr_setallocator(once_attr_t *attr, once_alloc_fn *alloc,
+				    once_free_fn *free_fn, void *ctx);
+
+/*
+ * Events in caller storage.
+ *
+ * once_event_init() - make *ev an unbound event with attr (NULL: defaults).
+ * Allocates nothing. Returns 0, or EINVAL if ev is NULL.
+ * once_event_bind() - bind an unbound event: *tx and *rx become its only
+ * sender and receiver. Works for caller-storage and heap events; an event
+ * is bound at most once in its life. Returns 0; EALREADY if it was bound
+ * before (of concurrent binds exactly one returns 0); EINVAL for NULL
+ * arguments or storage that is not an initialised event.
+ * once_event_destroy() - end the life of a caller-storage event. Returns 0
+ * if the event was never bound, or if both endpoints are consumed (this
+ * holds as soon as a receive has returned, even if the sending thread has
+ * not left once_send() yet); EBUSY while an endpoint is live; EINVAL for a
+ * heap event (use once_event_unref()) or NULL. After 0 the storage may be
+ * reused or initialised again.
+ */
+ONCE_API int once_event_init(once_event_t *ev, const once_attr_t *attr);
+ONCE_API int once_event_bind(once_event_t *ev, once_sender_t *tx,
+			     once_receiver_t *rx);
+ONCE_API int once_event_destroy(once_event_t *ev);
+
+/*
+ * Events on the heap.
+ *
+ * once_event_create() - allocate an unbound event with reference count 1,
+ * owned by the caller, with the allocator of attr. Returns 0, ENOMEM, or
+ * EINVAL if evp is NULL. Bind it with once_event_bind(); the bound endpoint
+ * pair holds a reference of its own until both endpoints are consumed.
+ * once_event_ref() - take another reference. Returns 0, or EINVAL if ev is
+ * not a heap event.
+ * once_event_unref() - drop a reference; the last one frees the event.
+ * Returns 0, or EINVAL if ev is not a heap event.
+ * once_channel() - allocate a bound event owned by its endpoints alone: it
+ * is freed when both are consumed. Returns 0, ENOMEM or EINVAL.
+ * All four are safe to call from any thread.
+ */
+ONCE_API int once_event_create(once_event_t **evp, const once_attr_t *attr);
+ONCE_API int once_event_ref(once_event_t *ev);
+ONCE_API int once_event_unref(once_event_t *ev);
+ONCE_API int once_channel(once_sender_t *tx, once_receiver_t *rx,
+			  const once_attr_t *attr);
+
+/*
+ * Sending.
+ *
+ * once_send() - deliver value (NULL included) and consume the sender.
+ * Returns 0; EPIPE if the receiver was closed first: the value stays with
+ * the caller, the destructor is not called, and the sender is consumed all
+ * the same; EINVAL if tx is cleared or was already used.
+ * Everything written before the call is visible to the receiver.
+ * once_sender_close() - consume the sender without a value; the receiver
+ * then sees EPIPE. Returns 0, or EINVAL if tx is cleared or already used.
+ * once_sender_closed() - 1 if a send could no longer be delivered (the
+ * receiver was closed, or tx is cleared), 0 if the receiver may still take
+ * a value. Does not consume tx.
+ * One thread at a time may use a given sender.
+ */
+ONCE_API int once_send(once_sender_t *tx, void *value);
+ONCE_API int once_sender_close(once_sender_t *tx);
+ONCE_API int once_sender_closed(const once_sender_t *tx);
+
+/*
+ * Receiving.
+ *
+ * once_recv() - wait until the value arrives or the sender is closed.
+ * Returns 0 and stores the value in *value (if value is NULL, the value is
+ * passed to the destructor instead); EPIPE if the sender was closed without
+ * sending; EINVAL if rx is cleared or already used. Never EINTR.
+ * once_tryrecv() - the same without waiting: EAGAIN while nothing has
+ * arrived (rx stays usable).
+ * once_timedrecv() - the same as once_recv(), but gives up at abstime on
+ * CLOCK_REALTIME (as sem_timedwait(3)): ETIMEDOUT, and rx stays usable, by
+ * this thread or another. once_clockrecv() takes the clock: CLOCK_REALTIME
+ * or CLOCK_MONOTONIC (as sem_clockwait(3)). Their arguments are checked
+ * first: an unsupported clock, a NULL abstime or a tv_nsec outside
+ * [0, 1e9) is EINVAL even when the value is already there. A deadline in the
+ * past is ETIMEDOUT if nothing has arrived.
+ * 0 and EPIPE consume rx; on 0, everything the sender wrote before
+ * once_send() is visible.
+ * once_receiver_ready() - 1 if a receive would return at once with a value
+ * or EPIPE (or EINVAL, for a cleared rx), 0 while nothing has arrived. Does
+ * not consume rx.
+ * once_receiver_close() - consume the receiver without waiting. A value
+ * already sent is passed to the destructor; a later once_send() returns
+ * EPIPE. Returns 0, or EINVAL if rx is cleared or already used.
+ * One thread at a time may use a given receiver.
+ */
+ONCE_API int once_recv(once_receiver_t *rx, void **value);
+ONCE_API int once_tryrecv(once_receiver_t *rx, void **value);
+ONCE_API int once_timedrecv(once_receiver_t *rx, void **value,
+			    const struct timespec *abstime);
+ONCE_API int once_clockrecv(once_receiver_t *rx, void **value,
+			    clockid_t clock, const struct timespec *abstime);
+ONCE_API int once_receiver_ready(const once_receiver_t *rx);
+ONCE_API int once_receiver_close(once_receiver_t *rx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ONCE_H */

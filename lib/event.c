@@ -1,0 +1,425 @@
+/*
+ * event.c - the thread-safe one-shot event: its state machine.
+ *
+ * One 32-bit futex word per event holds the state (internal.h names the
+ * values). This table is the single source of truth; the code below, the
+ * comments and the man pages follow it. "rx" is the receiver, "tx" the
+ * sender; "release" means the endpoint that moved the event to DONE drops
+ * the reference the bound pair holds (heap: may free; caller storage:
+ * nothing). Entries marked EINVAL are a cleared, stale or foreign endpoint
+ * and change nothing.
+ *
+ *  state      | send           | sender_close   | rx receive         | receiver_close
+ *  -----------+----------------+----------------+--------------------+-----------------
+ *  UNBOUND    | EINVAL         | EINVAL         | EINVAL             | EINVAL
+ *  BOUND      | SENT, 0        | TX_CLOSED      | try: EAGAIN; wait: | RX_CLOSED
+ *             |                |                |  WAITING, sleep    |
+ *  WAITING    | SENT, 0, wake  | TX_CLOSED,wake | sleep; timeout:    | RX_CLOSED
+ *             |                |                |  BOUND, ETIMEDOUT  |
+ *  SENT       | EINVAL         | EINVAL         | DONE, 0, release   | DONE, release,
+ *             |                |                |                    |  dtor(value)
+ *  TX_CLOSED  | EINVAL         | EINVAL         | DONE, EPIPE,release| DONE, release
+ *  RX_CLOSED  | DONE, EPIPE,   | DONE, release  | EINVAL             | EINVAL
+ *             |  release       |                |                    |
+ *  DONE       | EINVAL         | EINVAL         | EINVAL             | EINVAL
+ *
+ *  bind: UNBOUND -> BOUND (one CAS: of concurrent binds one wins); any
+ *  other state is EALREADY. destroy: 0 in UNBOUND and DONE, else EBUSY.
+ *  Values above DONE are garbage: EINVAL everywhere.
+ *
+ * Rules the code keeps:
+ *  - Only rx moves BOUND <-> WAITING, and only by CAS, so a sender's CAS
+ *    out of WAITING knows it owes a FUTEX_WAKE and one out of BOUND knows
+ *    nobody sleeps. Both sides use read-modify-writes on the one word, so
+ *    "I will sleep" and "I sent" are ordered without further fences; the
+ *    kernel re-compares the word before sleeping.
+ *  - Cleanup ownership is granted by the transition performed: the side
+ *    that moves the event to DONE releases it. After the transition that
+ *    lets the other side release (SENT, TX_CLOSED, RX_CLOSED), an endpoint
+ *    touches the event no more except for the FUTEX_WAKE, which may land on
+ *    reused memory. Anything needed after it is read before it.
+ *  - value_ is written by tx before its releasing CAS to SENT, and read by
+ *    rx only after an acquire load or failed CAS observed SENT.
+ *  - The destructor runs after the state is published and the storage
+ *    released, so it may call back into libonce, on this event too.
+ *
+ * Model: the transitions above are what a model of this file must encode;
+ * change both together.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "futex.h"
+#include "internal.h"
+
+void
+once__event_setup(once_event_t *ev, const once_attr_t *attr,
+		  unsigned int kind, uint32_t state)
+{
+	uint32_t flags = kind;
+
+	ev->value_ = NULL;
+	ev->dtor_ = NULL;
+	ev->reserved_ = NULL;
+	if (attr) {
+		ev->dtor_ = attr->dtor_;
+		if (attr->flags_ & ONCE__ATTR_SPIN)
+			flags |= ONCE__F_SPIN |
+				 (uint32_t)attr->spin_ns_ << ONCE__SPIN_SHIFT;
+	}
+	ev->flags_ = flags;
+	atomic_store_explicit(once__state(ev), state, memory_order_release);
+}
+
+int
+once_event_init(once_event_t *ev, const once_attr_t *attr)
+{
+	if (!ev)
+		return EINVAL;
+	once__event_setup(ev, attr, ONCE__KIND_CALLER, ONCE__UNBOUND);
+	return 0;
+}
+
+int
+once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
+{
+	uint32_t s = ONCE__UNBOUND;
+
+	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
+		return EINVAL;
+	if (!atomic_compare_exchange_strong_explicit(once__state(ev), &s,
+						     ONCE__BOUND,
+						     memory_order_acq_rel,
+						     memory_order_acquire))
+		return s <= ONCE__DONE ? EALREADY : EINVAL;
+	/* The pair's reference; the caller's own keeps ev alive till here. */
+	if (once__kind(ev) == ONCE__KIND_HEAP)
+		atomic_fetch_add_explicit(&once__heap_of(ev)->refs, 1,
+					  memory_order_relaxed);
+	tx->ev_ = ev;
+	tx->tag_ = 0;
+	rx->ev_ = ev;
+	rx->tag_ = 0;
+	return 0;
+}
+
+int
+once_event_destroy(once_event_t *ev)
+{
+	uint32_t s;
+
+	if (!ev || once__kind(ev) != ONCE__KIND_CALLER)
+		return EINVAL;
+	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
+	if (s == ONCE__UNBOUND || s == ONCE__DONE)
+		return 0;
+	return s < ONCE__DONE ? EBUSY : EINVAL;
+}
+
+/*
+ * Move ev to DONE and drop the pair's reference. The caller performed the
+ * transition that made it the last endpoint, and has read every field it
+ * still needs: a caller-storage event may be destroyed and reused as soon
+ * as DONE is visible.
+ */
+static void
+once__release(once_event_t *ev)
+{
+	unsigned int kind = once__kind(ev);
+
+	atomic_store_explicit(once__state(ev), ONCE__DONE,
+			      memory_order_release);
+	if (kind == ONCE__KIND_HEAP)
+		once__heap_put(ev);
+}
+
+int
+once_send(once_sender_t *tx, void *value)
+{
+	once_event_t *ev;
+	_Atomic uint32_t *st;
+	uint32_t s;
+
+	if (!tx || !(ev = tx->ev_))
+		return EINVAL;
+	st = once__state(ev);
+	s = atomic_load_explicit(st, memory_order_acquire);
+	for (;;) {
+		if (s == ONCE__BOUND || s == ONCE__WAITING) {
+			/*
+			 * Nobody reads value_ before SENT: a failed CAS
+			 * leaves a harmless copy behind.
+			 */
+			ev->value_ = value;
+			if (!atomic_compare_exchange_weak_explicit(st, &s,
+					ONCE__SENT, memory_order_release,
+					memory_order_acquire))
+				continue;
+			tx->ev_ = NULL;
+			if (s == ONCE__WAITING)
+				once__futex_wake(st);
+			return 0;
+		}
+		tx->ev_ = NULL;
+		if (s != ONCE__RX_CLOSED)
+			return EINVAL;
+		once__release(ev);
+		return EPIPE;
+	}
+}
+
+int
+once_sender_close(once_sender_t *tx)
+{
+	once_event_t *ev;
+	_Atomic uint32_t *st;
+	uint32_t s;
+
+	if (!tx || !(ev = tx->ev_))
+		return EINVAL;
+	st = once__state(ev);
+	s = atomic_load_explicit(st, memory_order_acquire);
+	while (s == ONCE__BOUND || s == ONCE__WAITING) {
+		if (atomic_compare_exchange_weak_explicit(st, &s,
+				ONCE__TX_CLOSED, memory_order_release,
+				memory_order_acquire)) {
+			tx->ev_ = NULL;
+			if (s == ONCE__WAITING)
+				once__futex_wake(st);
+			return 0;
+		}
+	}
+	tx->ev_ = NULL;
+	if (s != ONCE__RX_CLOSED)
+		return EINVAL;
+	once__release(ev);
+	return 0;
+}
+
+int
+once_sender_closed(const once_sender_t *tx)
+{
+	uint32_t s;
+
+	if (!tx || !tx->ev_)
+		return 1;
+	s = atomic_load_explicit(once__state(tx->ev_), memory_order_acquire);
+	return !(s == ONCE__BOUND || s == ONCE__WAITING);
+}
+
+/*
+ * Finish a receive in state s (SENT or TX_CLOSED, observed with acquire):
+ * rx is the last endpoint and releases the event.
+ */
+static int
+once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value)
+{
+	void *v = ev->value_;
+	once_destructor_fn *dtor = ev->dtor_;
+
+	rx->ev_ = NULL;
+	once__release(ev);
+	if (s == ONCE__TX_CLOSED)
+		return EPIPE;
+	if (value)
+		*value = v;
+	else if (dtor)
+		dtor(v);
+	return 0;
+}
+
+int
+once_tryrecv(once_receiver_t *rx, void **value)
+{
+	once_event_t *ev;
+	uint32_t s;
+
+	if (!rx || !(ev = rx->ev_))
+		return EINVAL;
+	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
+	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
+		return once__take(rx, ev, s, value);
+	if (s == ONCE__BOUND || s == ONCE__WAITING)
+		return EAGAIN;
+	return EINVAL;
+}
+
+int
+once_receiver_ready(const once_receiver_t *rx)
+{
+	uint32_t s;
+
+	if (!rx || !rx->ev_)
+		return 1;
+	s = atomic_load_explicit(once__state(rx->ev_), memory_order_acquire);
+	return !(s == ONCE__BOUND || s == ONCE__WAITING);
+}
+
+int
+once_receiver_close(once_receiver_t *rx)
+{
+	once_event_t *ev;
+	_Atomic uint32_t *st;
+	uint32_t s;
+
+	if (!rx || !(ev = rx->ev_))
+		return EINVAL;
+	st = once__state(ev);
+	s = atomic_load_explicit(st, memory_order_acquire);
+	while (s == ONCE__BOUND || s == ONCE__WAITING) {
+		/*
+		 * acq_rel: on success the sender will release the event and
+		 * must see our last writes; on failure we may read value_.
+		 */
+		if (atomic_compare_exchange_weak_explicit(st, &s,
+				ONCE__RX_CLOSED, memory_order_acq_rel,
+				memory_order_acquire)) {
+			rx->ev_ = NULL;
+			return 0;
+		}
+	}
+	if (s != ONCE__SENT && s != ONCE__TX_CLOSED) {
+		rx->ev_ = NULL;
+		return EINVAL;
+	}
+	once__take(rx, ev, s, NULL);
+	return 0;
+}
+
+static inline void
+once__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static inline int
+once__ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Spin while the word says BOUND, for the event's spin budget but not past
+ * abstime. The clock is read every few rounds (a vDSO call), so the budget
+ * holds on any CPU without calibration. Returns the last state seen.
+ */
+static uint32_t
+once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
+	   const struct timespec *abstime)
+{
+	_Atomic uint32_t *st = once__state(ev);
+	unsigned int ns = ev->flags_ & ONCE__F_SPIN ?
+			  ev->flags_ >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
+	struct timespec end, now;
+	int i;
+
+	if (ns == 0)
+		return s;
+	clock_gettime(clock, &end);
+	end.tv_nsec += ns;
+	while (end.tv_nsec >= 1000000000L) {
+		end.tv_nsec -= 1000000000L;
+		end.tv_sec++;
+	}
+	if (abstime && once__ts_before(abstime, &end))
+		end = *abstime;
+	for (;;) {
+		for (i = 0; i < 16; i++) {
+			once__cpu_relax();
+			s = atomic_load_explicit(st, memory_order_acquire);
+			if (s != ONCE__BOUND)
+				return s;
+		}
+		clock_gettime(clock, &now);
+		if (!once__ts_before(&now, &end))
+			return s;
+	}
+}
+
+/*
+ * The blocking receive (longer than a screen: it is the receiving half of
+ * the state machine). abstime NULL waits without limit.
+ */
+static int
+once__wait(once_receiver_t *rx, void **value, clockid_t clock,
+	   const struct timespec *abstime)
+{
+	once_event_t *ev;
+	_Atomic uint32_t *st;
+	uint32_t s;
+
+	if (!rx || !(ev = rx->ev_))
+		return EINVAL;
+	st = once__state(ev);
+	s = atomic_load_explicit(st, memory_order_acquire);
+	if (s == ONCE__BOUND)
+		s = once__spin(ev, s, clock, abstime);
+	for (;;) {
+		switch (s) {
+		case ONCE__SENT:
+		case ONCE__TX_CLOSED:
+			return once__take(rx, ev, s, value);
+		case ONCE__BOUND:
+			/* Announce the sleep: the sender then owes a wake. */
+			if (!atomic_compare_exchange_weak_explicit(st, &s,
+					ONCE__WAITING, memory_order_acquire,
+					memory_order_acquire))
+				continue;
+			s = ONCE__WAITING;
+			/* fall through */
+		case ONCE__WAITING:
+			if (once__futex_wait(st, ONCE__WAITING, clock,
+					     abstime) == ETIMEDOUT) {
+				/*
+				 * Take the announcement back so that a later
+				 * send skips the wake. If the CAS fails, the
+				 * value or the close arrived: take it rather
+				 * than report a timeout.
+				 */
+				s = ONCE__WAITING;
+				if (atomic_compare_exchange_strong_explicit(st,
+						&s, ONCE__BOUND,
+						memory_order_acquire,
+						memory_order_acquire))
+					return ETIMEDOUT;
+				continue;
+			}
+			s = atomic_load_explicit(st, memory_order_acquire);
+			continue;
+		default:
+			return EINVAL;
+		}
+	}
+}
+
+int
+once_recv(once_receiver_t *rx, void **value)
+{
+	return once__wait(rx, value, CLOCK_MONOTONIC, NULL);
+}
+
+int
+once_clockrecv(once_receiver_t *rx, void **value, clockid_t clock,
+	       const struct timespec *abstime)
+{
+	if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
+	    !abstime || abstime->tv_nsec < 0 ||
+	    abstime->tv_nsec >= 1000000000L)
+		return EINVAL;
+	return once__wait(rx, value, clock, abstime);
+}
+
+int
+once_timedrecv(once_receiver_t *rx, void **value,
+	       const struct timespec *abstime)
+{
+	return once_clockrecv(rx, value, CLOCK_REALTIME, abstime);
+}

@@ -1,0 +1,71 @@
+/*
+ * futex.h - internal: the futex calls libonce makes.
+ *
+ * The word, not the return value, is the truth: a wait may return for a
+ * wake that was meant for an earlier life of the same memory, or for none.
+ * Callers loop on the word.
+ */
+#ifndef ONCE_FUTEX_H
+#define ONCE_FUTEX_H
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Sleep while *word == expected, until abstime on clock (NULL: no limit).
+ * Returns 0 (woken, spuriously perhaps, or the word had moved) or
+ * ETIMEDOUT. errno is left as the caller had it.
+ */
+static inline int
+once__futex_wait(_Atomic uint32_t *word, uint32_t expected, clockid_t clock,
+		 const struct timespec *abstime)
+{
+	int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
+	int saved = errno, err = 0;
+
+	/* The kernel calls a negative tv_sec EINVAL; to us it is the past. */
+	if (abstime && abstime->tv_sec < 0)
+		return ETIMEDOUT;
+	if (abstime && clock == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	if (syscall(SYS_futex, word, op, expected, abstime, NULL,
+		    FUTEX_BITSET_MATCH_ANY) != 0) {
+		err = errno;
+		/*
+		 * EAGAIN: the word moved. EINTR: a signal handler ran; the
+		 * deadline is absolute, so going round again does not
+		 * stretch it. Anything else means the arguments we built
+		 * are wrong, which a correct program cannot cause.
+		 */
+		if (err == EAGAIN || err == EINTR)
+			err = 0;
+		else if (err != ETIMEDOUT)
+			abort();
+	}
+	errno = saved;
+	return err;
+}
+
+/*
+ * Wake one sleeper on word. The memory may already have been freed and
+ * reused by the time this runs (the caller published the state that let
+ * the other side free it): a wake there is harmless to futex users, which
+ * all re-check their word, and EFAULT is ignored for the same reason.
+ */
+static inline void
+once__futex_wake(_Atomic uint32_t *word)
+{
+	int saved = errno;
+
+	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL,
+		NULL, 0);
+	errno = saved;
+}
+
+#endif /* ONCE_FUTEX_H */

@@ -1,0 +1,92 @@
+/*
+ * heap.c - events on the heap: reference counted (once_event_create) and
+ * owned by their endpoints alone (once_channel).
+ *
+ * The header's count holds one reference per owner reference plus one for
+ * the bound endpoint pair, which the endpoint that moves the event to DONE
+ * drops (event.c). Whoever drops the last one frees the block with the
+ * allocator it was made with.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static struct once__heap *
+once__heap_new(const once_attr_t *attr, uint32_t refs, uint32_t state)
+{
+	struct once__heap *h;
+
+	if (attr && attr->alloc_)
+		h = attr->alloc_(sizeof(*h), attr->ctx_);
+	else
+		h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	h->free_ = attr && attr->alloc_ ? attr->free_ : NULL;
+	h->ctx_ = attr ? attr->ctx_ : NULL;
+	atomic_init(&h->refs, refs);
+	once__event_setup(&h->ev, attr, ONCE__KIND_HEAP, state);
+	return h;
+}
+
+void
+once__heap_put(once_event_t *ev)
+{
+	struct once__heap *h = once__heap_of(ev);
+
+	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (h->free_)
+		h->free_(h, sizeof(*h), h->ctx_);
+	else
+		free(h);
+}
+
+int
+once_event_create(once_event_t **evp, const once_attr_t *attr)
+{
+	struct once__heap *h;
+
+	if (!evp)
+		return EINVAL;
+	if (!(h = once__heap_new(attr, 1, ONCE__UNBOUND)))
+		return ENOMEM;
+	*evp = &h->ev;
+	return 0;
+}
+
+int
+once_event_ref(once_event_t *ev)
+{
+	if (!ev || once__kind(ev) != ONCE__KIND_HEAP)
+		return EINVAL;
+	atomic_fetch_add_explicit(&once__heap_of(ev)->refs, 1,
+				  memory_order_relaxed);
+	return 0;
+}
+
+int
+once_event_unref(once_event_t *ev)
+{
+	if (!ev || once__kind(ev) != ONCE__KIND_HEAP)
+		return EINVAL;
+	once__heap_put(ev);
+	return 0;
+}
+
+int
+once_channel(once_sender_t *tx, once_receiver_t *rx, const once_attr_t *attr)
+{
+	struct once__heap *h;
+
+	if (!tx || !rx || (void *)tx == (void *)rx)
+		return EINVAL;
+	if (!(h = once__heap_new(attr, 1, ONCE__BOUND)))
+		return ENOMEM;
+	tx->ev_ = &h->ev;
+	tx->tag_ = 0;
+	rx->ev_ = &h->ev;
+	rx->tag_ = 0;
+	return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * internal.h - internal: event layout, states and accessors shared by the
+ * files of lib/. Never installed.
+ */
+#ifndef ONCE_INTERNAL_H
+#define ONCE_INTERNAL_H
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "once.h"
+
+#define ONCE__HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * Event states, the values of the futex word. The table in event.c says
+ * which operation moves between them; it is the single source of truth.
+ * Zero is UNBOUND so that all-zero storage is a valid event.
+ */
+enum {
+	ONCE__UNBOUND = 0,	/* initialised, never bound */
+	ONCE__BOUND = 1,	/* both endpoints live, nothing happened */
+	ONCE__WAITING = 2,	/* as BOUND, and the receiver may sleep */
+	ONCE__SENT = 3,		/* value stored, sender consumed */
+	ONCE__TX_CLOSED = 4,	/* sender closed without a value */
+	ONCE__RX_CLOSED = 5,	/* receiver closed, sender live */
+	ONCE__DONE = 6,		/* both endpoints consumed */
+};
+
+/*
+ * once_event_t.flags_, written by init before the event is shared and
+ * read-only afterwards: bits 0-1 the storage kind, bit 2 set when bits
+ * 8-31 hold a spin budget (ns) from the attributes; without it the
+ * default applies, so that all-zero storage gets the default.
+ */
+#define ONCE__KIND_MASK		0x3u
+#define ONCE__KIND_CALLER	0x0u	/* caller storage: nothing to free */
+#define ONCE__KIND_HEAP		0x1u	/* struct once__heap: refcounted */
+#define ONCE__F_SPIN		0x4u
+#define ONCE__SPIN_SHIFT	8
+
+/* Default spin budget of a blocking receive, in nanoseconds. */
+#define ONCE__SPIN_DEFAULT	5000u
+
+/* once_attr_t.flags_ */
+#define ONCE__ATTR_SPIN		0x1u
+
+_Static_assert(ONCE_SPIN_MAX <= (UINT32_MAX >> ONCE__SPIN_SHIFT),
+	       "the spin budget must fit in flags_");
+_Static_assert(sizeof(once_event_t) <= 32, "once_event_t grew past 32 bytes");
+
+/*
+ * The one place where the public plain integer becomes an atomic: the
+ * header stays usable from C++ and pre-C11 code.
+ */
+static inline _Atomic uint32_t *
+once__state(once_event_t *ev)
+{
+	_Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t) &&
+		       alignof(_Atomic uint32_t) == alignof(uint32_t),
+		       "the futex word must be a plain 32-bit word");
+	return (_Atomic uint32_t *)&ev->state_;
+}
+
+static inline unsigned int
+once__kind(const once_event_t *ev)
+{
+	return ev->flags_ & ONCE__KIND_MASK;
+}
+
+/* Heap event (once_event_create, once_channel) with its header. */
+struct once__heap {
+	_Atomic uint32_t refs;	/* owner refs + 1 while the pair is bound */
+	once_free_fn *free_;	/* r/o after create; NULL: free(3) */
+	void *ctx_;		/* r/o after create */
+	once_event_t ev;
+};
+
+static inline struct once__heap *
+once__heap_of(once_event_t *ev)
+{
+	return (struct once__heap *)((char *)ev -
+				     offsetof(struct once__heap, ev));
+}
+
+ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
+				    unsigned int kind, uint32_t state);
+ONCE__HIDDEN void once__heap_put(once_event_t *ev);
+
+#endif /* ONCE_INTERNAL_H */
