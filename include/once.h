@@ -11,6 +11,10 @@
  *  - functions return 0 or a positive error number; errno is never set;
  *  - consuming an endpoint (a send, a close, a receive that returned 0 or
  *    EPIPE) clears it, and any later use of the cleared endpoint is EINVAL;
+ *    the endpoint is cleared before the peer can go on, so it may live in
+ *    memory the peer frees (a request carrying its reply sender);
+ *  - a copy of an endpoint that was used through another copy is refused
+ *    with EINVAL while the event's storage is alive (and cleared);
  *  - a successful receive happens after the send: everything the sender
  *    wrote before once_send() is visible once the receive returns 0.
  *
@@ -89,14 +93,17 @@ typedef struct once_receiver {
  * once_attr_destroy() - end the use of *attr. Returns 0. Events and
  * channels made with an attribute object do not refer to it afterwards.
  * once_attr_setdestructor() - dtor (may be NULL) is called exactly once
- * with a value that was sent but never received. Returns 0.
+ * with a value that was sent but never received, on the thread that
+ * consumes the receiver. Returns 0.
  * once_attr_setspin() - how long a blocking receive spins on the event
  * before it sleeps on the futex, in nanoseconds; 0 sleeps at once.
  * Returns 0, or EINVAL if spin_ns exceeds ONCE_SPIN_MAX.
  * once_attr_setallocator() - allocator for heap events (once_event_create(),
- * once_channel()). alloc returns NULL on failure; free receives the size
- * that was asked for. Both NULL restores malloc/free. Returns 0, or EINVAL
- * if exactly one of alloc and free is NULL.
+ * once_channel()). alloc returns NULL on failure, or memory aligned as
+ * malloc(3) aligns it; free receives the size that was asked for and runs
+ * on whichever thread drops the last reference. Both NULL restores
+ * malloc/free. Returns 0, or EINVAL if exactly one of alloc and free is
+ * NULL.
  * Each returns EINVAL if attr is NULL. Not safe to call concurrently on the
  * same attr.
  */
@@ -117,7 +124,8 @@ ONCE_API int once_attr_setallocator(once_attr_t *attr, once_alloc_fn *alloc,
  * sender and receiver. Works for caller-storage and heap events; an event
  * is bound at most once in its life. Returns 0; EALREADY if it was bound
  * before (of concurrent binds exactly one returns 0); EINVAL for NULL
- * arguments or storage that is not an initialised event.
+ * arguments, tx and rx at the same address, or storage that is not an
+ * initialised event.
  * once_event_destroy() - end the life of a caller-storage event. Returns 0
  * if the event was never bound, or if both endpoints are consumed (this
  * holds as soon as a receive has returned, even if the sending thread has
@@ -142,7 +150,8 @@ ONCE_API int once_event_destroy(once_event_t *ev);
  * once_event_unref() - drop a reference; the last one frees the event.
  * Returns 0, or EINVAL if ev is not a heap event.
  * once_channel() - allocate a bound event owned by its endpoints alone: it
- * is freed when both are consumed. Returns 0, ENOMEM or EINVAL.
+ * is freed when both are consumed. Returns 0, ENOMEM, or EINVAL for NULL
+ * arguments or tx and rx at the same address.
  * All four are safe to call from any thread.
  */
 ONCE_API int once_event_create(once_event_t **evp, const once_attr_t *attr);
@@ -162,8 +171,8 @@ ONCE_API int once_channel(once_sender_t *tx, once_receiver_t *rx,
  * once_sender_close() - consume the sender without a value; the receiver
  * then sees EPIPE. Returns 0, or EINVAL if tx is cleared or already used.
  * once_sender_closed() - 1 if a send could no longer be delivered (the
- * receiver was closed, or tx is cleared), 0 if the receiver may still take
- * a value. Does not consume tx.
+ * receiver was closed, or tx is cleared or NULL), 0 if the receiver may
+ * still take a value. Does not consume tx.
  * One thread at a time may use a given sender.
  */
 ONCE_API int once_send(once_sender_t *tx, void *value);
@@ -189,8 +198,8 @@ ONCE_API int once_sender_closed(const once_sender_t *tx);
  * 0 and EPIPE consume rx; on 0, everything the sender wrote before
  * once_send() is visible.
  * once_receiver_ready() - 1 if a receive would return at once with a value
- * or EPIPE (or EINVAL, for a cleared rx), 0 while nothing has arrived. Does
- * not consume rx.
+ * or EPIPE (or EINVAL, for a cleared or NULL rx), 0 while nothing has
+ * arrived. Does not consume rx.
  * once_receiver_close() - consume the receiver without waiting. A value
  * already sent is passed to the destructor; a later once_send() returns
  * EPIPE. Returns 0, or EINVAL if rx is cleared or already used.

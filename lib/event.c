@@ -38,6 +38,9 @@
  *    lets the other side release (SENT, TX_CLOSED, RX_CLOSED), an endpoint
  *    touches the event no more except for the FUTEX_WAKE, which may land on
  *    reused memory. Anything needed after it is read before it.
+ *  - A consuming call clears its endpoint before that transition too: the
+ *    endpoint may sit in memory the peer frees (a request that carries its
+ *    reply sender, freed by the client once the reply is in).
  *  - value_ is written by tx before its releasing CAS to SENT, and read by
  *    rx only after an acquire load or failed CAS observed SENT.
  *  - The destructor runs after the state is published and the storage
@@ -143,30 +146,30 @@ once_send(once_sender_t *tx, void *value)
 
 	if (!tx || !(ev = tx->ev_))
 		return EINVAL;
+	/*
+	 * Consume tx before the CAS: *tx may live in memory that the
+	 * receiver frees as soon as it sees SENT.
+	 */
+	tx->ev_ = NULL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
-	for (;;) {
-		if (s == ONCE__BOUND || s == ONCE__WAITING) {
-			/*
-			 * Nobody reads value_ before SENT: a failed CAS
-			 * leaves a harmless copy behind.
-			 */
-			ev->value_ = value;
-			if (!atomic_compare_exchange_weak_explicit(st, &s,
-					ONCE__SENT, memory_order_release,
-					memory_order_acquire))
-				continue;
-			tx->ev_ = NULL;
+	while (s == ONCE__BOUND || s == ONCE__WAITING) {
+		/*
+		 * Nobody reads value_ before SENT: a failed CAS leaves a
+		 * harmless copy behind.
+		 */
+		ev->value_ = value;
+		if (atomic_compare_exchange_weak_explicit(st, &s, ONCE__SENT,
+				memory_order_release, memory_order_acquire)) {
 			if (s == ONCE__WAITING)
 				once__futex_wake(st);
 			return 0;
 		}
-		tx->ev_ = NULL;
-		if (s != ONCE__RX_CLOSED)
-			return EINVAL;
-		once__release(ev);
-		return EPIPE;
 	}
+	if (s != ONCE__RX_CLOSED)
+		return EINVAL;
+	once__release(ev);
+	return EPIPE;
 }
 
 int
@@ -178,19 +181,18 @@ once_sender_close(once_sender_t *tx)
 
 	if (!tx || !(ev = tx->ev_))
 		return EINVAL;
+	tx->ev_ = NULL;		/* before the CAS, as in once_send() */
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	while (s == ONCE__BOUND || s == ONCE__WAITING) {
 		if (atomic_compare_exchange_weak_explicit(st, &s,
 				ONCE__TX_CLOSED, memory_order_release,
 				memory_order_acquire)) {
-			tx->ev_ = NULL;
 			if (s == ONCE__WAITING)
 				once__futex_wake(st);
 			return 0;
 		}
 	}
-	tx->ev_ = NULL;
 	if (s != ONCE__RX_CLOSED)
 		return EINVAL;
 	once__release(ev);
@@ -242,6 +244,7 @@ once_tryrecv(once_receiver_t *rx, void **value)
 		return once__take(rx, ev, s, value);
 	if (s == ONCE__BOUND || s == ONCE__WAITING)
 		return EAGAIN;
+	rx->ev_ = NULL;
 	return EINVAL;
 }
 
@@ -265,6 +268,8 @@ once_receiver_close(once_receiver_t *rx)
 
 	if (!rx || !(ev = rx->ev_))
 		return EINVAL;
+	/* *rx may live in memory the sender frees once it sees RX_CLOSED. */
+	rx->ev_ = NULL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	while (s == ONCE__BOUND || s == ONCE__WAITING) {
@@ -274,15 +279,11 @@ once_receiver_close(once_receiver_t *rx)
 		 */
 		if (atomic_compare_exchange_weak_explicit(st, &s,
 				ONCE__RX_CLOSED, memory_order_acq_rel,
-				memory_order_acquire)) {
-			rx->ev_ = NULL;
+				memory_order_acquire))
 			return 0;
-		}
 	}
-	if (s != ONCE__SENT && s != ONCE__TX_CLOSED) {
-		rx->ev_ = NULL;
+	if (s != ONCE__SENT && s != ONCE__TX_CLOSED)
 		return EINVAL;
-	}
 	once__take(rx, ev, s, NULL);
 	return 0;
 }
@@ -395,6 +396,7 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 			s = atomic_load_explicit(st, memory_order_acquire);
 			continue;
 		default:
+			rx->ev_ = NULL;
 			return EINVAL;
 		}
 	}

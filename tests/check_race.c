@@ -381,6 +381,107 @@ START_TEST(test_race_destroy_right_after_recv)
 }
 END_TEST
 
+/*
+ * The endpoint's own storage belongs to the peer's data structure: the
+ * sender sits in a request that the receiving side frees as soon as its
+ * receive returns, and the receiver sits in a reply record that the
+ * sending side frees as soon as its send returns EPIPE. Neither call may
+ * touch its endpoint after the transition that lets the peer go on.
+ */
+struct request {
+	once_sender_t tx;
+	long round;
+};
+
+struct embed_ctx {
+	struct request *req;
+	once_receiver_t *rx;
+	void *got;
+	int ra, rb;
+};
+
+static void
+setup_embedded(struct race *r, long round)
+{
+	struct embed_ctx *e = r->ctx;
+
+	e->req = malloc(sizeof(*e->req));
+	e->rx = malloc(sizeof(*e->rx));
+	ck_assert(e->req && e->rx);
+	e->req->round = round;
+	ck_assert_int_eq(once_channel(&e->req->tx, e->rx, NULL), 0);
+}
+
+static void
+side_send_embedded(struct race *r, long round)
+{
+	struct embed_ctx *e = r->ctx;
+
+	if (round % 3 == 2)
+		e->ra = once_sender_close(&e->req->tx);
+	else
+		e->ra = once_send(&e->req->tx, (void *)round);
+	/* EPIPE: the receiver is gone, its record is ours to free. */
+	if (e->ra == EPIPE)
+		free(e->rx);
+}
+
+static void
+side_recv_embedded(struct race *r, long round)
+{
+	struct embed_ctx *e = r->ctx;
+
+	if (round % 3 == 1) {
+		e->rb = once_receiver_close(e->rx);
+		return;
+	}
+	/* The sender is done once we see its value or close: free it. */
+	e->rb = once_recv(e->rx, &e->got);
+	free(e->req);
+}
+
+static void
+check_embedded(struct race *r, long round)
+{
+	struct embed_ctx *e = r->ctx;
+
+	if (round % 3 == 1) {
+		ck_assert_int_eq(e->rb, 0);
+		ck_assert_msg(e->ra == 0 || e->ra == EPIPE,
+			      "round %ld: send %d", round, e->ra);
+		free(e->req);
+		if (e->ra == 0)
+			free(e->rx);
+		return;
+	}
+	ck_assert_int_eq(e->ra, 0);
+	if (round % 3 == 0) {
+		ck_assert_int_eq(e->rb, 0);
+		ck_assert_ptr_eq(e->got, (void *)round);
+	} else {
+		ck_assert_int_eq(e->rb, EPIPE);
+	}
+	free(e->rx);
+}
+
+/*
+ * Verify that send, close and receive never write to their endpoint after
+ * the peer may have freed it (ASan reports the write otherwise).
+ */
+START_TEST(test_race_endpoint_storage_freed_by_peer)
+{
+	struct embed_ctx e;
+	struct race r = { .setup = setup_embedded,
+			  .side_a = side_send_embedded,
+			  .side_b = side_recv_embedded,
+			  .check = check_embedded,
+			  .rounds = race_rounds(), .ctx = &e };
+
+	memset(&e, 0, sizeof(e));
+	race_run(&r);
+}
+END_TEST
+
 /* Concurrent binds of one event: exactly one wins. */
 struct bind_ctx {
 	once_event_t ev;
@@ -478,6 +579,7 @@ main(void)
 	tcase_add_test(tc, test_race_sender_close_vs_receiver_close);
 	tcase_add_test(tc, test_race_destroy_right_after_recv);
 	tcase_add_test(tc, test_race_concurrent_binds);
+	tcase_add_test(tc, test_race_endpoint_storage_freed_by_peer);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
