@@ -56,6 +56,10 @@
 #include "futex.h"
 #include "internal.h"
 
+#ifdef ONCE_TEST_HOOKS
+void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
+#endif
+
 void
 once__event_setup(once_event_t *ev, const once_attr_t *attr,
 		  unsigned int kind, uint32_t state)
@@ -159,8 +163,10 @@ once_send(once_sender_t *tx, void *value)
 		 * harmless copy behind.
 		 */
 		ev->value_ = value;
+		ONCE__HOOK(ONCE__HOOK_SEND_LOADED, ev);
 		if (atomic_compare_exchange_weak_explicit(st, &s, ONCE__SENT,
 				memory_order_release, memory_order_acquire)) {
+			ONCE__HOOK(ONCE__HOOK_SEND_PUBLISHED, ev);
 			if (s == ONCE__WAITING)
 				once__futex_wake(st);
 			return 0;
@@ -185,9 +191,11 @@ once_sender_close(once_sender_t *tx)
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	while (s == ONCE__BOUND || s == ONCE__WAITING) {
+		ONCE__HOOK(ONCE__HOOK_TX_CLOSE_LOADED, ev);
 		if (atomic_compare_exchange_weak_explicit(st, &s,
 				ONCE__TX_CLOSED, memory_order_release,
 				memory_order_acquire)) {
+			ONCE__HOOK(ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
 			if (s == ONCE__WAITING)
 				once__futex_wake(st);
 			return 0;
@@ -277,10 +285,13 @@ once_receiver_close(once_receiver_t *rx)
 		 * acq_rel: on success the sender will release the event and
 		 * must see our last writes; on failure we may read value_.
 		 */
+		ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
 		if (atomic_compare_exchange_weak_explicit(st, &s,
 				ONCE__RX_CLOSED, memory_order_acq_rel,
-				memory_order_acquire))
+				memory_order_acquire)) {
+			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
 			return 0;
+		}
 	}
 	if (s != ONCE__SENT && s != ONCE__TX_CLOSED)
 		return EINVAL;
@@ -375,10 +386,12 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 					memory_order_acquire))
 				continue;
 			s = ONCE__WAITING;
+			ONCE__HOOK(ONCE__HOOK_WAIT_ANNOUNCED, ev);
 			/* fall through */
 		case ONCE__WAITING:
 			if (once__futex_wait(st, ONCE__WAITING, clock,
 					     abstime) == ETIMEDOUT) {
+				ONCE__HOOK(ONCE__HOOK_WAIT_TIMED_OUT, ev);
 				/*
 				 * Take the announcement back so that a later
 				 * send skips the wake. If the CAS fails, the

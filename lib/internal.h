@@ -85,6 +85,32 @@ once__heap_of(once_event_t *ev)
 				     offsetof(struct once__heap, ev));
 }
 
+/*
+ * Test hooks: a copy of the library built with ONCE_TEST_HOOKS (for the
+ * tests only, never installed) calls once__test_hook at these points, so
+ * that a test can act as the peer at exactly that instant. LOADED: the
+ * state was read, the CAS that acts on it has not run. PUBLISHED: the
+ * transition that lets the peer go on has happened.
+ */
+enum once__hook_point {
+	ONCE__HOOK_SEND_LOADED,
+	ONCE__HOOK_SEND_PUBLISHED,
+	ONCE__HOOK_TX_CLOSE_LOADED,
+	ONCE__HOOK_TX_CLOSE_PUBLISHED,
+	ONCE__HOOK_RX_CLOSE_LOADED,
+	ONCE__HOOK_RX_CLOSE_PUBLISHED,
+	ONCE__HOOK_WAIT_ANNOUNCED,	/* WAITING set, FUTEX_WAIT not called */
+	ONCE__HOOK_WAIT_TIMED_OUT,	/* ETIMEDOUT, WAITING not taken back */
+};
+
+#ifdef ONCE_TEST_HOOKS
+extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
+#define ONCE__HOOK(point, ev) \
+	(once__test_hook ? once__test_hook(point, ev) : (void)0)
+#else
+#define ONCE__HOOK(point, ev) ((void)0)
+#endif
+
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);

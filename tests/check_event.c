@@ -642,6 +642,58 @@ START_TEST(test_endpoints_copy_by_assignment)
 }
 END_TEST
 
+struct sleeper {
+	once_receiver_t rx;
+	void *value;
+	atomic_int rc;
+};
+
+static void *
+sleeper_thread(void *arg)
+{
+	struct sleeper *sl = arg;
+
+	atomic_store(&sl->rc, once_recv(&sl->rx, &sl->value));
+	return NULL;
+}
+
+/*
+ * Verify that a send wakes a receiver that is asleep on the futex (spin 0,
+ * untimed): without the wake it would sleep until Check's timeout. The
+ * 50 ms pause makes the sleep all but certain; if the receiver is not yet
+ * asleep the test still passes, it just proves less that round.
+ */
+START_TEST(test_send_wakes_sleeping_receiver)
+{
+	once_attr_t a;
+	once_event_t ev;
+	once_sender_t tx;
+	struct sleeper sl;
+	pthread_t t;
+	int x, close_it;
+
+	ck_assert_int_eq(once_attr_init(&a), 0);
+	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
+	for (close_it = 0; close_it < 2; close_it++) {
+		bind_new(&ev, &tx, &sl.rx, &a);
+		atomic_init(&sl.rc, -1);
+		ck_assert_int_eq(pthread_create(&t, NULL, sleeper_thread, &sl),
+				 0);
+		usleep(50000);
+		ck_assert_int_eq(atomic_load(&sl.rc), -1);
+		if (close_it)
+			ck_assert_int_eq(once_sender_close(&tx), 0);
+		else
+			ck_assert_int_eq(once_send(&tx, &x), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(atomic_load(&sl.rc), close_it ? EPIPE : 0);
+		if (!close_it)
+			ck_assert_ptr_eq(sl.value, &x);
+		ck_assert_int_eq(once_event_destroy(&ev), 0);
+	}
+}
+END_TEST
+
 /* Verify that caller-storage events make no heap allocation at all. */
 START_TEST(test_event_caller_storage_no_allocation)
 {
@@ -937,6 +989,7 @@ main(void)
 	tcase_add_test(tc, test_clockrecv_max_deadline_waits);
 	tcase_add_test(tc, test_recv_no_eintr_signal_storm);
 	tcase_add_test(tc, test_endpoints_copy_by_assignment);
+	tcase_add_test(tc, test_send_wakes_sleeping_receiver);
 	tcase_add_test(tc, test_event_caller_storage_no_allocation);
 	tcase_add_test(tc, test_seed_cross_thread_every_kind);
 	suite_add_tcase(s, tc);

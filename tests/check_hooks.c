@@ -1,0 +1,358 @@
+/*
+ * check_hooks.c - the state machine's narrow windows, hit every time.
+ *
+ * Linked with a test-only copy of the library built with ONCE_TEST_HOOKS:
+ * at the named points of lib/event.c a hook lets the test act as the peer
+ * at exactly that instant. Where the rule is "after this transition the
+ * call touches nothing", the hook fills the event and the endpoint's own
+ * storage with a poison pattern, as if the peer had freed and reused it,
+ * and the test checks the pattern is intact when the call returns.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#define POISON 0xa5
+
+static enum once__hook_point armed_point;
+static void (*armed_action)(once_event_t *ev);
+static int fired;
+
+static void
+hook(enum once__hook_point point, once_event_t *ev)
+{
+	void (*action)(once_event_t *) = armed_action;
+
+	if (!action || point != armed_point)
+		return;
+	armed_action = NULL;	/* once: the action may re-enter libonce */
+	fired++;
+	action(ev);
+}
+
+static void
+arm(enum once__hook_point point, void (*action)(once_event_t *))
+{
+	once__test_hook = hook;
+	armed_point = point;
+	armed_action = action;
+	fired = 0;
+}
+
+static int
+poisoned(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		if (*b++ != POISON)
+			return 0;
+	return 1;
+}
+
+/* The scenario: one caller-storage event, endpoints in separate records. */
+static once_event_t ev;
+static struct { once_sender_t tx; long pad; } req;
+static struct { once_receiver_t rx; long pad; } rec;
+static once_attr_t attr;
+static void *got;
+static int peer_rc, peer_destroy;
+static long dtor_before;
+static int x;
+
+static void
+setup(unsigned int spin_ns)
+{
+	attr_counting(&attr, NULL);
+	ck_assert_int_eq(once_attr_setspin(&attr, spin_ns), 0);
+	ck_assert_int_eq(once_event_init(&ev, &attr), 0);
+	ck_assert_int_eq(once_event_bind(&ev, &req.tx, &rec.rx), 0);
+	got = NULL;
+	peer_rc = peer_destroy = -1;
+	dtor_before = atomic_load(&dtor_calls);
+}
+
+static long
+dtors(void)
+{
+	return atomic_load(&dtor_calls) - dtor_before;
+}
+
+/* The receiver's side, then the owner destroys and reuses the storage. */
+static void
+peer_receives_and_frees(once_event_t *e)
+{
+	ck_assert_ptr_eq(e, &ev);
+	peer_rc = once_tryrecv(&rec.rx, &got);
+	peer_destroy = once_event_destroy(&ev);
+	memset(&ev, POISON, sizeof(ev));
+	memset(&req, POISON, sizeof(req));
+}
+
+/* Verify that once_send touches nothing after publishing SENT. */
+START_TEST(test_hook_send_published_touches_nothing)
+{
+	setup(0);
+	arm(ONCE__HOOK_SEND_PUBLISHED, peer_receives_and_frees);
+	ck_assert_int_eq(once_send(&req.tx, &x), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_ptr_eq(got, &x);
+	ck_assert_int_eq(peer_destroy, 0);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "send wrote to the event");
+	ck_assert_msg(poisoned(&req, sizeof(req)), "send wrote to *tx");
+}
+END_TEST
+
+/* Verify that once_sender_close touches nothing after TX_CLOSED. */
+START_TEST(test_hook_sender_close_published_touches_nothing)
+{
+	setup(0);
+	arm(ONCE__HOOK_TX_CLOSE_PUBLISHED, peer_receives_and_frees);
+	ck_assert_int_eq(once_sender_close(&req.tx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, EPIPE);
+	ck_assert_int_eq(peer_destroy, 0);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "close wrote to the event");
+	ck_assert_msg(poisoned(&req, sizeof(req)), "close wrote to *tx");
+}
+END_TEST
+
+static void
+peer_sends_and_frees(once_event_t *e)
+{
+	(void)e;
+	peer_rc = once_send(&req.tx, &x);
+	peer_destroy = once_event_destroy(&ev);
+	memset(&ev, POISON, sizeof(ev));
+	memset(&rec, POISON, sizeof(rec));
+}
+
+/* Verify that once_receiver_close touches nothing after RX_CLOSED. */
+START_TEST(test_hook_receiver_close_published_touches_nothing)
+{
+	setup(0);
+	arm(ONCE__HOOK_RX_CLOSE_PUBLISHED, peer_sends_and_frees);
+	ck_assert_int_eq(once_receiver_close(&rec.rx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, EPIPE);
+	ck_assert_int_eq(peer_destroy, 0);
+	ck_assert_int_eq(dtors(), 0);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "close wrote to the event");
+	ck_assert_msg(poisoned(&rec, sizeof(rec)), "close wrote to *rx");
+}
+END_TEST
+
+static void
+peer_sends(once_event_t *e)
+{
+	(void)e;
+	peer_rc = once_send(&req.tx, &x);
+}
+
+static void
+peer_closes_sender(once_event_t *e)
+{
+	(void)e;
+	peer_rc = once_sender_close(&req.tx);
+}
+
+static void
+peer_closes_receiver(once_event_t *e)
+{
+	(void)e;
+	peer_rc = once_receiver_close(&rec.rx);
+}
+
+/*
+ * Verify seed race 1 deterministically: the value arrives between the
+ * receiver close's load and its CAS. The close must notice and hand the
+ * value to the destructor; it is neither lost nor returned.
+ */
+START_TEST(test_hook_seed1_send_lands_inside_receiver_close)
+{
+	setup(0);
+	arm(ONCE__HOOK_RX_CLOSE_LOADED, peer_sends);
+	ck_assert_int_eq(once_receiver_close(&rec.rx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(dtors(), 1);
+	ck_assert_ptr_eq(atomic_load(&dtor_last), &x);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * Verify the mirror window: the receiver closes between send's load and
+ * its CAS. The send is EPIPE and the value stays with the caller.
+ */
+START_TEST(test_hook_receiver_close_lands_inside_send)
+{
+	setup(0);
+	arm(ONCE__HOOK_SEND_LOADED, peer_closes_receiver);
+	ck_assert_int_eq(once_send(&req.tx, &x), EPIPE);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(dtors(), 0);
+	ck_assert_ptr_null(req.tx.ev_);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/* Verify both closes crossing: the event is released once, by the sender. */
+START_TEST(test_hook_receiver_close_lands_inside_sender_close)
+{
+	setup(0);
+	arm(ONCE__HOOK_TX_CLOSE_LOADED, peer_closes_receiver);
+	ck_assert_int_eq(once_sender_close(&req.tx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * Verify that no wake-up is lost: the value (or the close) lands after the
+ * receiver announced its sleep and before it calls FUTEX_WAIT. The
+ * untimed receive must return; a lost wake-up hangs it until Check's
+ * timeout fails the test.
+ */
+START_TEST(test_hook_send_lands_between_announce_and_sleep)
+{
+	setup(0);
+	arm(ONCE__HOOK_WAIT_ANNOUNCED, peer_sends);
+	ck_assert_int_eq(once_recv(&rec.rx, &got), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_ptr_eq(got, &x);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+
+	setup(0);
+	arm(ONCE__HOOK_WAIT_ANNOUNCED, peer_closes_sender);
+	ck_assert_int_eq(once_recv(&rec.rx, &got), EPIPE);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * Verify seed race 4 deterministically: the value lands after the futex
+ * timed out and before the receiver takes its announcement back. The
+ * receive returns the value, not ETIMEDOUT, and nothing is left behind.
+ */
+START_TEST(test_hook_seed4_send_lands_inside_timeout)
+{
+	struct timespec ts;
+
+	setup(0);
+	arm(ONCE__HOOK_WAIT_TIMED_OUT, peer_sends);
+	ts = deadline_in(CLOCK_MONOTONIC, 1000000);
+	ck_assert_int_eq(once_clockrecv(&rec.rx, &got, CLOCK_MONOTONIC, &ts),
+			 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_ptr_eq(got, &x);
+	ck_assert_int_eq(dtors(), 0);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+
+	setup(0);
+	arm(ONCE__HOOK_WAIT_TIMED_OUT, peer_closes_sender);
+	ts = deadline_in(CLOCK_REALTIME, 1000000);
+	ck_assert_int_eq(once_timedrecv(&rec.rx, &got, &ts), EPIPE);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * Verify seed race 2: a receiver that timed out and then closes, with the
+ * value landing inside the close, hands it to the destructor.
+ */
+START_TEST(test_hook_seed2_send_lands_inside_close_after_timeout)
+{
+	struct timespec ts;
+
+	setup(0);
+	ts = deadline_in(CLOCK_MONOTONIC, 1000000);
+	ck_assert_int_eq(once_clockrecv(&rec.rx, &got, CLOCK_MONOTONIC, &ts),
+			 ETIMEDOUT);
+	arm(ONCE__HOOK_RX_CLOSE_LOADED, peer_sends);
+	ck_assert_int_eq(once_receiver_close(&rec.rx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(dtors(), 1);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * The wake path: a receiver sleeps on another thread; the sender's hook,
+ * right after SENT is published, lets the receiver finish (it times out,
+ * finds SENT and takes the value), destroys and poisons the storage. The
+ * sender's FUTEX_WAKE then lands on poisoned memory, and nothing else.
+ */
+static pthread_t sleeper;
+static int sleeper_rc;
+
+static void *
+sleeper_thread(void *arg)
+{
+	struct timespec ts = deadline_in(CLOCK_MONOTONIC, 100000000L);
+
+	(void)arg;
+	sleeper_rc = once_clockrecv(&rec.rx, &got, CLOCK_MONOTONIC, &ts);
+	return NULL;
+}
+
+static void
+peer_finishes_sleeping_receive(once_event_t *e)
+{
+	(void)e;
+	ck_assert_int_eq(pthread_join(sleeper, NULL), 0);
+	peer_destroy = once_event_destroy(&ev);
+	memset(&ev, POISON, sizeof(ev));
+	memset(&req, POISON, sizeof(req));
+}
+
+/* Verify that a send that owes a wake touches nothing but the wake. */
+START_TEST(test_hook_send_to_sleeper_touches_nothing)
+{
+	setup(0);
+	ck_assert_int_eq(pthread_create(&sleeper, NULL, sleeper_thread, NULL),
+			 0);
+	while (atomic_load(once__state(&ev)) != ONCE__WAITING)
+		sched_yield();
+	arm(ONCE__HOOK_SEND_PUBLISHED, peer_finishes_sleeping_receive);
+	ck_assert_int_eq(once_send(&req.tx, &x), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(sleeper_rc, 0);
+	ck_assert_ptr_eq(got, &x);
+	ck_assert_int_eq(peer_destroy, 0);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "send wrote to the event");
+	ck_assert_msg(poisoned(&req, sizeof(req)), "send wrote to *tx");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("hooks");
+	TCase *tc = tcase_create("hooks");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_hook_send_published_touches_nothing);
+	tcase_add_test(tc, test_hook_sender_close_published_touches_nothing);
+	tcase_add_test(tc, test_hook_receiver_close_published_touches_nothing);
+	tcase_add_test(tc, test_hook_seed1_send_lands_inside_receiver_close);
+	tcase_add_test(tc, test_hook_receiver_close_lands_inside_send);
+	tcase_add_test(tc, test_hook_receiver_close_lands_inside_sender_close);
+	tcase_add_test(tc, test_hook_send_lands_between_announce_and_sleep);
+	tcase_add_test(tc, test_hook_seed4_send_lands_inside_timeout);
+	tcase_add_test(tc,
+		       test_hook_seed2_send_lands_inside_close_after_timeout);
+	tcase_add_test(tc, test_hook_send_to_sleeper_touches_nothing);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
