@@ -13,8 +13,10 @@
  *    EPIPE) clears it, and any later use of the cleared endpoint is EINVAL;
  *    the endpoint is cleared before the peer can go on, so it may live in
  *    memory the peer frees (a request carrying its reply sender);
- *  - a copy of an endpoint that was used through another copy is refused
- *    with EINVAL while the event's storage is alive (and cleared);
+ *  - endpoints are plain values: they may be copied or moved by assignment
+ *    and handed to another thread, but only one copy may be used; a copy
+ *    used after another copy consumed the endpoint is refused with EINVAL
+ *    (and cleared) while the event's storage is alive;
  *  - a successful receive happens after the send: everything the sender
  *    wrote before once_send() is visible once the receive returns 0.
  *
@@ -44,6 +46,8 @@ extern "C" {
 
 /* Largest spin budget once_attr_setspin() accepts, in nanoseconds. */
 #define ONCE_SPIN_MAX 10000000u
+/* once_attr_setspin() argument: the library's default budget. */
+#define ONCE_SPIN_DEFAULT (~0u)
 
 typedef void once_destructor_fn(void *value);
 typedef void *once_alloc_fn(size_t size, void *ctx);
@@ -96,8 +100,10 @@ typedef struct once_receiver {
  * with a value that was sent but never received, on the thread that
  * consumes the receiver. Returns 0.
  * once_attr_setspin() - how long a blocking receive spins on the event
- * before it sleeps on the futex, in nanoseconds; 0 sleeps at once.
- * Returns 0, or EINVAL if spin_ns exceeds ONCE_SPIN_MAX.
+ * before it sleeps on the futex, in nanoseconds; 0 sleeps at once;
+ * ONCE_SPIN_DEFAULT restores the library's default (a few microseconds,
+ * see once_attr_setspin(3)). Returns 0, or EINVAL if spin_ns exceeds
+ * ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
  * once_attr_setallocator() - allocator for heap events (once_event_create(),
  * once_channel()). alloc returns NULL on failure, or memory aligned as
  * malloc(3) aligns it; free receives the size that was asked for and runs
@@ -172,7 +178,9 @@ ONCE_API int once_channel(once_sender_t *tx, once_receiver_t *rx,
  * then sees EPIPE. Returns 0, or EINVAL if tx is cleared or already used.
  * once_sender_closed() - 1 if a send could no longer be delivered (the
  * receiver was closed, or tx is cleared or NULL), 0 if the receiver may
- * still take a value. Does not consume tx.
+ * still take a value. Does not consume tx: a worker that skips the work
+ * still calls once_sender_close() (which then releases the event and
+ * returns 0) or once_send() (EPIPE).
  * One thread at a time may use a given sender.
  */
 ONCE_API int once_send(once_sender_t *tx, void *value);

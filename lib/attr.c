@@ -34,7 +34,14 @@ once_attr_setdestructor(once_attr_t *attr, once_destructor_fn *dtor)
 int
 once_attr_setspin(once_attr_t *attr, unsigned int spin_ns)
 {
-	if (!attr || spin_ns > ONCE_SPIN_MAX)
+	if (!attr)
+		return EINVAL;
+	if (spin_ns == ONCE_SPIN_DEFAULT) {
+		attr->flags_ &= ~ONCE__ATTR_SPIN;
+		attr->spin_ns_ = 0;
+		return 0;
+	}
+	if (spin_ns > ONCE_SPIN_MAX)
 		return EINVAL;
 	attr->flags_ |= ONCE__ATTR_SPIN;
 	attr->spin_ns_ = spin_ns;

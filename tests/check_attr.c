@@ -41,6 +41,7 @@ START_TEST(test_attr_setspin_limit)
 	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
 	ck_assert_int_eq(once_attr_setspin(&a, ONCE_SPIN_MAX), 0);
 	ck_assert_int_eq(once_attr_setspin(&a, ONCE_SPIN_MAX + 1), EINVAL);
+	ck_assert_int_eq(once_attr_setspin(&a, ONCE_SPIN_DEFAULT), 0);
 	ck_assert_int_eq(once_attr_destroy(&a), 0);
 }
 END_TEST
@@ -87,6 +88,24 @@ START_TEST(test_attr_copied_at_init)
 }
 END_TEST
 
+/*
+ * Verify that ONCE_SPIN_DEFAULT puts an attribute back to the default: an
+ * attribute with spin 0, then reset, makes the same event as no attribute.
+ */
+START_TEST(test_attr_setspin_default_restores)
+{
+	once_attr_t a;
+	once_event_t with_attr, without;
+
+	ck_assert_int_eq(once_attr_init(&a), 0);
+	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
+	ck_assert_int_eq(once_attr_setspin(&a, ONCE_SPIN_DEFAULT), 0);
+	ck_assert_int_eq(once_event_init(&with_attr, &a), 0);
+	ck_assert_int_eq(once_event_init(&without, NULL), 0);
+	ck_assert_mem_eq(&with_attr, &without, sizeof(without));
+}
+END_TEST
+
 /* Verify that a zero spin budget still receives (it parks at once). */
 START_TEST(test_attr_spin_zero_blocks_and_receives)
 {
@@ -122,6 +141,7 @@ main(void)
 	tcase_add_test(tc, test_attr_setspin_limit);
 	tcase_add_test(tc, test_attr_setallocator_pairs);
 	tcase_add_test(tc, test_attr_copied_at_init);
+	tcase_add_test(tc, test_attr_setspin_default_restores);
 	tcase_add_test(tc, test_attr_spin_zero_blocks_and_receives);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
