@@ -16,29 +16,32 @@
 
 #define POISON 0xa5
 
-static enum once__hook_point armed_point;
-static void (*armed_action)(once_event_t *ev);
-static int fired;
+/* Atomic: the hook also runs on the other threads some tests start. */
+typedef void hook_action(once_event_t *ev);
+static _Atomic enum once__hook_point armed_point;
+static hook_action *_Atomic armed_action;
+static atomic_int fired;
 
 static void
 hook(enum once__hook_point point, once_event_t *ev)
 {
-	void (*action)(once_event_t *) = armed_action;
+	hook_action *action;
 
-	if (!action || point != armed_point)
+	if (point != atomic_load(&armed_point))
 		return;
-	armed_action = NULL;	/* once: the action may re-enter libonce */
-	fired++;
+	/* Once: the action may re-enter libonce and pass here again. */
+	if (!(action = atomic_exchange(&armed_action, NULL)))
+		return;
+	atomic_fetch_add(&fired, 1);
 	action(ev);
 }
 
 static void
-arm(enum once__hook_point point, void (*action)(once_event_t *))
+arm(enum once__hook_point point, hook_action *action)
 {
-	once__test_hook = hook;
-	armed_point = point;
-	armed_action = action;
-	fired = 0;
+	atomic_store(&armed_point, point);
+	atomic_store(&fired, 0);
+	atomic_store(&armed_action, action);
 }
 
 static int
@@ -65,6 +68,8 @@ static int x;
 static void
 setup(unsigned int spin_ns)
 {
+	/* Installed before any thread starts: the library reads it plainly. */
+	once__test_hook = hook;
 	attr_counting(&attr, NULL);
 	ck_assert_int_eq(once_attr_setspin(&attr, spin_ns), 0);
 	ck_assert_int_eq(once_event_init(&ev, &attr), 0);

@@ -6,7 +6,7 @@ hdr=${srcdir:-.}/include/once.h
 man=${srcdir:-.}/man/man3
 echo 1..3
 exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort)
-declared=$(grep -o 'once_[a-z_]*(' "$hdr" | tr -d '(' | sort -u)
+declared=$(sed -n 's/^ONCE_API [^(]*[ *]\(once_[a-z_]*\)(.*/\1/p' "$hdr" | sort -u)
 if [ -n "$exported" ] && [ "$exported" = "$declared" ]; then
 	echo "ok 1 - exported symbols match once.h"
 else
