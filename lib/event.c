@@ -141,8 +141,13 @@ once__release(once_event_t *ev)
 		once__heap_put(ev);
 }
 
-int
-once_send(once_sender_t *tx, void *value)
+/*
+ * The sender's half of the table: publish target, SENT (with value) or
+ * TX_CLOSED. Returns 0; EPIPE if the receiver had closed, in which case tx
+ * was the last endpoint and released the event; EINVAL for a stale tx.
+ */
+static int
+once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 {
 	once_event_t *ev;
 	_Atomic uint32_t *st;
@@ -152,21 +157,21 @@ once_send(once_sender_t *tx, void *value)
 		return EINVAL;
 	/*
 	 * Consume tx before the CAS: *tx may live in memory that the
-	 * receiver frees as soon as it sees SENT.
+	 * receiver frees as soon as it sees the new state.
 	 */
 	tx->ev_ = NULL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	while (s == ONCE__BOUND || s == ONCE__WAITING) {
-		/*
-		 * Nobody reads value_ before SENT: a failed CAS leaves a
-		 * harmless copy behind.
-		 */
+		/* Nobody reads value_ before SENT: a failed CAS is harmless. */
 		ev->value_ = value;
-		ONCE__HOOK(ONCE__HOOK_SEND_LOADED, ev);
-		if (atomic_compare_exchange_weak_explicit(st, &s, ONCE__SENT,
+		ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_LOADED :
+			   ONCE__HOOK_TX_CLOSE_LOADED, ev);
+		if (atomic_compare_exchange_weak_explicit(st, &s, target,
 				memory_order_release, memory_order_acquire)) {
-			ONCE__HOOK(ONCE__HOOK_SEND_PUBLISHED, ev);
+			ONCE__HOOK(target == ONCE__SENT ?
+				   ONCE__HOOK_SEND_PUBLISHED :
+				   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
 			if (s == ONCE__WAITING)
 				once__futex_wake(st);
 			return 0;
@@ -179,32 +184,17 @@ once_send(once_sender_t *tx, void *value)
 }
 
 int
+once_send(once_sender_t *tx, void *value)
+{
+	return once__tx_finish(tx, ONCE__SENT, value);
+}
+
+int
 once_sender_close(once_sender_t *tx)
 {
-	once_event_t *ev;
-	_Atomic uint32_t *st;
-	uint32_t s;
+	int err = once__tx_finish(tx, ONCE__TX_CLOSED, NULL);
 
-	if (!tx || !(ev = tx->ev_))
-		return EINVAL;
-	tx->ev_ = NULL;		/* before the CAS, as in once_send() */
-	st = once__state(ev);
-	s = atomic_load_explicit(st, memory_order_acquire);
-	while (s == ONCE__BOUND || s == ONCE__WAITING) {
-		ONCE__HOOK(ONCE__HOOK_TX_CLOSE_LOADED, ev);
-		if (atomic_compare_exchange_weak_explicit(st, &s,
-				ONCE__TX_CLOSED, memory_order_release,
-				memory_order_acquire)) {
-			ONCE__HOOK(ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
-			if (s == ONCE__WAITING)
-				once__futex_wake(st);
-			return 0;
-		}
-	}
-	if (s != ONCE__RX_CLOSED)
-		return EINVAL;
-	once__release(ev);
-	return 0;
+	return err == EPIPE ? 0 : err;
 }
 
 int
