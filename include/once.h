@@ -50,6 +50,7 @@ extern "C" {
 #define ONCE_SPIN_DEFAULT (~0u)
 
 typedef void once_destructor_fn(void *value);
+typedef void once_notify_fn(void *arg);
 typedef void *once_alloc_fn(size_t size, void *ctx);
 typedef void once_free_fn(void *ptr, size_t size, void *ctx);
 
@@ -73,7 +74,7 @@ typedef struct once_event {
 	uint32_t flags_;		/* internal: read-only after init */
 	void *value_;			/* internal */
 	once_destructor_fn *dtor_;	/* internal: read-only after init */
-	void *reserved_;		/* internal: room to grow */
+	once_notify_fn *notify_;	/* internal */
 } once_event_t;
 
 #define ONCE_EVENT_INITIALIZER { 0, 0, NULL, NULL, NULL }
@@ -221,6 +222,141 @@ ONCE_API int once_clockrecv(once_receiver_t *rx, void **value,
 			    clockid_t clock, const struct timespec *abstime);
 ONCE_API int once_receiver_ready(const once_receiver_t *rx);
 ONCE_API int once_receiver_close(once_receiver_t *rx);
+
+/*
+ * Completion callbacks.
+ *
+ * once_receiver_notify() - have fn(arg) called exactly once: when the value
+ * or the sender's close arrives (on the thread that sent or closed, after
+ * the new state is published), at once on the calling thread if it has
+ * arrived already, or from once_receiver_close() on the closing thread if
+ * the receiver is closed first. Does not consume rx: the callback, or code
+ * it wakes, collects with once_tryrecv(). fn may call libonce, on this
+ * event too; no internal lock is held while it runs. With the thread-safe
+ * event fn may run on another thread than the receiver's user, so it
+ * touches rx only if that user does not (typically it wakes the user).
+ * Returns 0; EBUSY if a callback is registered and has not run yet; EINVAL
+ * if fn is NULL or rx is cleared. While a callback is registered, a
+ * blocking or timed receive returns EBUSY; once_tryrecv() and
+ * once_receiver_ready() work as usual.
+ */
+ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
+				  void *arg);
+
+/*
+ * Single-threaded twins.
+ *
+ * The same events, endpoints and rules for code that keeps an event on one
+ * thread: no atomic instructions, no futex calls, and therefore no
+ * blocking receive (it could only deadlock). A single-threaded event and
+ * its endpoints must be used by one thread at a time, with the caller
+ * providing any hand-over between threads. Each function behaves as its
+ * thread-safe namesake (see above and the man pages), with the same
+ * return values; once_local_receiver_notify() runs fn on the thread that
+ * completes the event, which is the event's only thread.
+ */
+typedef struct once_local_event {
+	uint32_t state_;		/* internal */
+	uint32_t flags_;		/* internal: read-only after init */
+	void *value_;			/* internal */
+	once_destructor_fn *dtor_;	/* internal: read-only after init */
+	once_notify_fn *notify_;	/* internal */
+} once_local_event_t;
+
+#define ONCE_LOCAL_EVENT_INITIALIZER { 0, 0, NULL, NULL, NULL }
+
+typedef struct once_local_sender {
+	once_local_event_t *ev_;	/* internal */
+	uintptr_t tag_;			/* internal */
+} once_local_sender_t;
+
+typedef struct once_local_receiver {
+	once_local_event_t *ev_;	/* internal */
+	uintptr_t tag_;			/* internal */
+} once_local_receiver_t;
+
+ONCE_API int once_local_event_init(once_local_event_t *ev,
+				   const once_attr_t *attr);
+ONCE_API int once_local_event_bind(once_local_event_t *ev,
+				   once_local_sender_t *tx,
+				   once_local_receiver_t *rx);
+ONCE_API int once_local_event_destroy(once_local_event_t *ev);
+ONCE_API int once_local_event_create(once_local_event_t **evp,
+				     const once_attr_t *attr);
+ONCE_API int once_local_event_ref(once_local_event_t *ev);
+ONCE_API int once_local_event_unref(once_local_event_t *ev);
+ONCE_API int once_local_channel(once_local_sender_t *tx,
+				once_local_receiver_t *rx,
+				const once_attr_t *attr);
+ONCE_API int once_local_send(once_local_sender_t *tx, void *value);
+ONCE_API int once_local_sender_close(once_local_sender_t *tx);
+ONCE_API int once_local_sender_closed(const once_local_sender_t *tx);
+ONCE_API int once_local_tryrecv(once_local_receiver_t *rx, void **value);
+ONCE_API int once_local_receiver_ready(const once_local_receiver_t *rx);
+ONCE_API int once_local_receiver_close(once_local_receiver_t *rx);
+ONCE_API int once_local_receiver_notify(once_local_receiver_t *rx,
+					once_notify_fn *fn, void *arg);
+
+/*
+ * Pools of reusable single-threaded events.
+ *
+ * A pool hands out events from slabs it allocates (with the allocator of
+ * its attributes) and takes each event back when both endpoints are
+ * consumed; once warm, binding allocates nothing. Each bound event behaves
+ * as one from once_local_event_bind() with the pool's attributes.
+ * once_local_pool_init() - an empty pool in caller storage; allocates
+ * nothing yet. Returns 0, or EINVAL if pool is NULL.
+ * once_local_pool_destroy() - free a caller-storage pool's memory. Returns
+ * 0; EBUSY while events are out (bound, and not yet released by both
+ * endpoints); EINVAL for a pool from once_local_pool_create() or NULL.
+ * once_local_pool_create() - a pool on the heap with reference count 1.
+ * Returns 0, ENOMEM or EINVAL. once_local_pool_ref() and
+ * once_local_pool_unref() take and drop references (EINVAL if not a heap
+ * pool); the pool's memory is freed when the last reference is gone and
+ * the last event is back, whichever comes later.
+ * once_local_pool_bind() - bind a free event, growing the pool by a slab
+ * if none is free. Returns 0; ENOMEM if the allocator failed (the pool is
+ * unchanged and still usable); EINVAL for NULL arguments.
+ * once_local_pool_stats() - fill *st. Returns 0, or EINVAL.
+ * once_local_pool_trim() - give whole free slabs back to the allocator
+ * while more than keep events are free. Returns 0, or EINVAL.
+ * A caller-storage pool must not move while it is in use.
+ */
+struct once_pool_stats {
+	size_t live;		/* events out */
+	size_t free;		/* events ready to bind */
+	size_t capacity;	/* live + free */
+	size_t slabs;		/* blocks of events allocated */
+};
+
+typedef struct once_local_pool {
+	void *free_;			/* internal */
+	void *slabs_;			/* internal */
+	size_t live_;			/* internal */
+	size_t nfree_;			/* internal */
+	size_t nslabs_;			/* internal */
+	once_destructor_fn *dtor_;	/* internal */
+	once_alloc_fn *alloc_;		/* internal */
+	once_free_fn *free_fn_;		/* internal */
+	void *ctx_;			/* internal */
+	uint32_t refs_;			/* internal */
+	uint32_t flags_;		/* internal */
+	void *reserved_[4];		/* internal: room to grow */
+} once_local_pool_t;
+
+ONCE_API int once_local_pool_init(once_local_pool_t *pool,
+				  const once_attr_t *attr);
+ONCE_API int once_local_pool_destroy(once_local_pool_t *pool);
+ONCE_API int once_local_pool_create(once_local_pool_t **poolp,
+				    const once_attr_t *attr);
+ONCE_API int once_local_pool_ref(once_local_pool_t *pool);
+ONCE_API int once_local_pool_unref(once_local_pool_t *pool);
+ONCE_API int once_local_pool_bind(once_local_pool_t *pool,
+				  once_local_sender_t *tx,
+				  once_local_receiver_t *rx);
+ONCE_API int once_local_pool_stats(const once_local_pool_t *pool,
+				   struct once_pool_stats *st);
+ONCE_API int once_local_pool_trim(once_local_pool_t *pool, size_t keep);
 
 #ifdef __cplusplus
 }

@@ -3,29 +3,41 @@
  *
  * One 32-bit futex word per event holds the state (internal.h names the
  * values). This table is the single source of truth; the code below, the
- * comments and the man pages follow it. "rx" is the receiver, "tx" the
- * sender; "release" means the endpoint that moved the event to DONE drops
- * the reference the bound pair holds (heap: may free; caller storage:
- * nothing). Entries marked EINVAL are a cleared, stale or foreign endpoint
- * and change nothing.
+ * comments, the man pages and lib/local.c (the single-threaded twin, the
+ * same table without WAITING and LOCKED) follow it. "rx" is the receiver,
+ * "tx" the sender; "release" means the endpoint that moved the event to
+ * DONE drops the reference the bound pair holds (heap: may free; pool:
+ * returns the event; caller storage: nothing). EINVAL entries are a
+ * cleared, stale or foreign endpoint and change nothing. "cb" is the
+ * callback registered by notify: it runs after the state is published.
  *
- *  state      | send           | sender_close   | rx receive         | receiver_close
- *  -----------+----------------+----------------+--------------------+-----------------
- *  UNBOUND    | EINVAL         | EINVAL         | EINVAL             | EINVAL
- *  BOUND      | SENT, 0        | TX_CLOSED      | try: EAGAIN; wait: | RX_CLOSED
- *             |                |                |  WAITING, sleep    |
- *  WAITING    | SENT, 0, wake  | TX_CLOSED,wake | sleep; timeout:    | RX_CLOSED
- *             |                |                |  BOUND, ETIMEDOUT  |
- *  SENT       | EINVAL         | EINVAL         | DONE, 0, release   | DONE, release,
- *             |                |                |                    |  dtor(value)
- *  TX_CLOSED  | EINVAL         | EINVAL         | DONE, EPIPE,release| DONE, release
- *  RX_CLOSED  | DONE, EPIPE,   | DONE, release  | EINVAL             | EINVAL
- *             |  release       |                |                    |
- *  DONE       | EINVAL         | EINVAL         | EINVAL             | EINVAL
+ *  state     | send          | sender_close  | rx receive        | receiver_close | notify
+ *  ----------+---------------+---------------+-------------------+----------------+----------
+ *  UNBOUND   | EINVAL        | EINVAL        | EINVAL            | EINVAL         | EINVAL
+ *  BOUND     | SENT*         | TX_CLOSED*    | try: EAGAIN;      | RX_CLOSED      | NOTIFY*
+ *            |               |               | wait: WAITING,    |                |
+ *            |               |               |  sleep            |                |
+ *  WAITING   | SENT*, wake   | TX_CLOSED*,   | sleep; timeout:   | RX_CLOSED      | NOTIFY*
+ *            |               |  wake         |  BOUND, ETIMEDOUT |                |
+ *  NOTIFY    | SENT*, cb     | TX_CLOSED*,cb | try: EAGAIN;      | RX_CLOSED*, cb | EBUSY
+ *            |               |               | wait: EBUSY       |                |
+ *  LOCKED    | wait it out   | wait it out   | try: EAGAIN;      | wait it out    | wait it
+ *            |               |               | wait: wait it out |                |  out
+ *  SENT      | EINVAL        | EINVAL        | DONE, 0, release  | DONE, release, | cb now
+ *            |               |               |                   |  dtor(value)   |
+ *  TX_CLOSED | EINVAL        | EINVAL        | DONE, EPIPE,      | DONE, release  | cb now
+ *            |               |               |  release          |                |
+ *  RX_CLOSED | DONE, EPIPE,  | DONE, release | EINVAL            | EINVAL         | EINVAL
+ *            |  release      |               |                   |                |
+ *  DONE      | EINVAL        | EINVAL        | EINVAL            | EINVAL         | EINVAL
  *
+ *  X* = through LOCKED: one CAS takes the event to LOCKED, the caller
+ *  moves the callback (notify_, with its argument in value_) or the value,
+ *  and one release store publishes X. LOCKED lasts a few instructions; the
+ *  other side spins, then yields, until it ends.
  *  bind: UNBOUND -> BOUND (one CAS: of concurrent binds one wins); any
  *  other state is EALREADY. destroy: 0 in UNBOUND and DONE, else EBUSY.
- *  Values above DONE are garbage: EINVAL everywhere.
+ *  Values above LOCKED are garbage: EINVAL everywhere.
  *
  * Rules the code keeps:
  *  - Only rx moves BOUND <-> WAITING, and only by CAS, so a sender's CAS
@@ -33,23 +45,30 @@
  *    nobody sleeps. Both sides use read-modify-writes on the one word, so
  *    "I will sleep" and "I sent" are ordered without further fences; the
  *    kernel re-compares the word before sleeping.
+ *  - value_ and notify_ are written only by the side that holds LOCKED
+ *    (or by init/bind before the event is shared), and read by the other
+ *    side only after an acquire of the state that the writer published.
+ *    Sharing value_ between the value and the callback's argument keeps
+ *    the event at 32 bytes; LOCKED is what that sharing costs: the sender
+ *    may no longer write the value before its CAS.
  *  - Cleanup ownership is granted by the transition performed: the side
  *    that moves the event to DONE releases it. After the transition that
  *    lets the other side release (SENT, TX_CLOSED, RX_CLOSED), an endpoint
  *    touches the event no more except for the FUTEX_WAKE, which may land on
- *    reused memory. Anything needed after it is read before it.
+ *    reused memory. Anything needed after it (the callback) is read before.
  *  - A consuming call clears its endpoint before that transition too: the
  *    endpoint may sit in memory the peer frees (a request that carries its
  *    reply sender, freed by the client once the reply is in).
- *  - value_ is written by tx before its releasing CAS to SENT, and read by
- *    rx only after an acquire load or failed CAS observed SENT.
- *  - The destructor runs after the state is published and the storage
- *    released, so it may call back into libonce, on this event too.
+ *  - Callbacks and the destructor run after the state is published and
+ *    with nothing held, so they may call back into libonce, on this event
+ *    too. A callback runs exactly once: on completion, at once if notify
+ *    finds the event complete, or from the close that got there first.
  *
  * Model: the transitions above are what a model of this file must encode;
  * change both together.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -68,7 +87,7 @@ once__event_setup(once_event_t *ev, const once_attr_t *attr,
 
 	ev->value_ = NULL;
 	ev->dtor_ = NULL;
-	ev->reserved_ = NULL;
+	ev->notify_ = NULL;
 	if (attr) {
 		ev->dtor_ = attr->dtor_;
 		if (attr->flags_ & ONCE__ATTR_SPIN)
@@ -99,7 +118,7 @@ once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 						     ONCE__BOUND,
 						     memory_order_acq_rel,
 						     memory_order_acquire))
-		return s <= ONCE__DONE ? EALREADY : EINVAL;
+		return s <= ONCE__STATE_MAX ? EALREADY : EINVAL;
 	/* The pair's reference; the caller's own keeps ev alive till here. */
 	if (once__kind(ev) == ONCE__KIND_HEAP)
 		atomic_fetch_add_explicit(&once__heap_of(ev)->refs, 1,
@@ -121,7 +140,7 @@ once_event_destroy(once_event_t *ev)
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	if (s == ONCE__UNBOUND || s == ONCE__DONE)
 		return 0;
-	return s < ONCE__DONE ? EBUSY : EINVAL;
+	return s <= ONCE__STATE_MAX ? EBUSY : EINVAL;
 }
 
 /*
@@ -141,14 +160,49 @@ once__release(once_event_t *ev)
 		once__heap_put(ev);
 }
 
+static inline void
+once__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/*
+ * Wait until the other side leaves LOCKED (it holds the event for a few
+ * stores, but may be preempted there). Returns the state it left for.
+ */
+static uint32_t
+once__unlocked(_Atomic uint32_t *st)
+{
+	uint32_t s;
+	int spins = 0;
+
+	while ((s = atomic_load_explicit(st, memory_order_acquire)) ==
+	       ONCE__LOCKED) {
+		if (++spins < 128)
+			once__cpu_relax();
+		else
+			sched_yield();
+	}
+	return s;
+}
+
 /*
  * The sender's half of the table: publish target, SENT (with value) or
- * TX_CLOSED. Returns 0; EPIPE if the receiver had closed, in which case tx
- * was the last endpoint and released the event; EINVAL for a stale tx.
+ * TX_CLOSED, through LOCKED. Returns 0; EPIPE if the receiver had closed,
+ * in which case tx was the last endpoint and released the event; EINVAL
+ * for a stale tx.
  */
 static int
 once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 {
+	once_notify_fn *fn = NULL;
+	void *arg = NULL;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	uint32_t s;
@@ -156,31 +210,45 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 	if (!tx || !(ev = tx->ev_))
 		return EINVAL;
 	/*
-	 * Consume tx before the CAS: *tx may live in memory that the
-	 * receiver frees as soon as it sees the new state.
+	 * Consume tx before the event moves on: *tx may live in memory that
+	 * the receiver frees as soon as it sees the new state.
 	 */
 	tx->ev_ = NULL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
-	while (s == ONCE__BOUND || s == ONCE__WAITING) {
-		/* Nobody reads value_ before SENT: a failed CAS is harmless. */
-		ev->value_ = value;
+	for (;;) {
+		if (s == ONCE__LOCKED) {
+			s = once__unlocked(st);
+			continue;
+		}
+		if (s == ONCE__RX_CLOSED) {
+			once__release(ev);
+			return EPIPE;
+		}
+		if (s != ONCE__BOUND && s != ONCE__WAITING &&
+		    s != ONCE__NOTIFY)
+			return EINVAL;
 		ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_LOADED :
 			   ONCE__HOOK_TX_CLOSE_LOADED, ev);
-		if (atomic_compare_exchange_weak_explicit(st, &s, target,
-				memory_order_release, memory_order_acquire)) {
-			ONCE__HOOK(target == ONCE__SENT ?
-				   ONCE__HOOK_SEND_PUBLISHED :
-				   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
-			if (s == ONCE__WAITING)
-				once__futex_wake(st);
-			return 0;
-		}
+		/* acquire: the callback stored before NOTIFY was published. */
+		if (atomic_compare_exchange_weak_explicit(st, &s, ONCE__LOCKED,
+				memory_order_acquire, memory_order_acquire))
+			break;
 	}
-	if (s != ONCE__RX_CLOSED)
-		return EINVAL;
-	once__release(ev);
-	return EPIPE;
+	if (s == ONCE__NOTIFY) {
+		fn = ev->notify_;
+		arg = ev->value_;
+	}
+	ev->value_ = value;
+	ONCE__HOOK(ONCE__HOOK_TX_LOCKED, ev);
+	atomic_store_explicit(st, target, memory_order_release);
+	ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_PUBLISHED :
+		   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
+	if (s == ONCE__WAITING)
+		once__futex_wake(st);
+	else if (fn)
+		fn(arg);
+	return 0;
 }
 
 int
@@ -205,7 +273,7 @@ once_sender_closed(const once_sender_t *tx)
 	if (!tx || !tx->ev_)
 		return 1;
 	s = atomic_load_explicit(once__state(tx->ev_), memory_order_acquire);
-	return !(s == ONCE__BOUND || s == ONCE__WAITING);
+	return !once__pending(s);
 }
 
 /*
@@ -240,7 +308,7 @@ once_tryrecv(once_receiver_t *rx, void **value)
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
 		return once__take(rx, ev, s, value);
-	if (s == ONCE__BOUND || s == ONCE__WAITING)
+	if (once__pending(s))
 		return EAGAIN;
 	rx->ev_ = NULL;
 	return EINVAL;
@@ -254,7 +322,7 @@ once_receiver_ready(const once_receiver_t *rx)
 	if (!rx || !rx->ev_)
 		return 1;
 	s = atomic_load_explicit(once__state(rx->ev_), memory_order_acquire);
-	return !(s == ONCE__BOUND || s == ONCE__WAITING);
+	return !once__pending(s);
 }
 
 int
@@ -262,6 +330,8 @@ once_receiver_close(once_receiver_t *rx)
 {
 	once_event_t *ev;
 	_Atomic uint32_t *st;
+	once_notify_fn *fn;
+	void *arg;
 	uint32_t s;
 
 	if (!rx || !(ev = rx->ev_))
@@ -270,35 +340,90 @@ once_receiver_close(once_receiver_t *rx)
 	rx->ev_ = NULL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
-	while (s == ONCE__BOUND || s == ONCE__WAITING) {
-		/*
-		 * acq_rel: on success the sender will release the event and
-		 * must see our last writes; on failure we may read value_.
-		 */
-		ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
-		if (atomic_compare_exchange_weak_explicit(st, &s,
-				ONCE__RX_CLOSED, memory_order_acq_rel,
-				memory_order_acquire)) {
+	for (;;) {
+		switch (s) {
+		case ONCE__BOUND:
+		case ONCE__WAITING:
+			/*
+			 * acq_rel: on success the sender will release the
+			 * event and must see our last writes; on failure we
+			 * may read value_.
+			 */
+			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
+			if (!atomic_compare_exchange_weak_explicit(st, &s,
+					ONCE__RX_CLOSED, memory_order_acq_rel,
+					memory_order_acquire))
+				continue;
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
 			return 0;
+		case ONCE__NOTIFY:
+			/* The callback is ours to run: take it out first. */
+			if (!atomic_compare_exchange_weak_explicit(st, &s,
+					ONCE__LOCKED, memory_order_acquire,
+					memory_order_acquire))
+				continue;
+			fn = ev->notify_;
+			arg = ev->value_;
+			atomic_store_explicit(st, ONCE__RX_CLOSED,
+					      memory_order_release);
+			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
+			fn(arg);
+			return 0;
+		case ONCE__LOCKED:
+			s = once__unlocked(st);
+			continue;
+		case ONCE__SENT:
+		case ONCE__TX_CLOSED:
+			once__take(rx, ev, s, NULL);
+			return 0;
+		default:
+			return EINVAL;
 		}
 	}
-	if (s != ONCE__SENT && s != ONCE__TX_CLOSED)
-		return EINVAL;
-	once__take(rx, ev, s, NULL);
-	return 0;
 }
 
-static inline void
-once__cpu_relax(void)
+/*
+ * Register fn(arg): BOUND/WAITING -> LOCKED -> NOTIFY. WAITING is here only
+ * if a waiter left it behind (nobody else uses rx meanwhile), so nobody
+ * sleeps on it; NOTIFY replaces it.
+ */
+int
+once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
+	once_event_t *ev;
+	_Atomic uint32_t *st;
+	uint32_t s;
+
+	if (!rx || !(ev = rx->ev_) || !fn)
+		return EINVAL;
+	st = once__state(ev);
+	s = atomic_load_explicit(st, memory_order_acquire);
+	for (;;) {
+		switch (s) {
+		case ONCE__BOUND:
+		case ONCE__WAITING:
+			if (!atomic_compare_exchange_weak_explicit(st, &s,
+					ONCE__LOCKED, memory_order_acquire,
+					memory_order_acquire))
+				continue;
+			ev->notify_ = fn;
+			ev->value_ = arg;
+			atomic_store_explicit(st, ONCE__NOTIFY,
+					      memory_order_release);
+			return 0;
+		case ONCE__LOCKED:
+			s = once__unlocked(st);
+			continue;
+		case ONCE__NOTIFY:
+			return EBUSY;
+		case ONCE__SENT:
+		case ONCE__TX_CLOSED:
+			fn(arg);
+			return 0;
+		default:
+			return EINVAL;
+		}
+	}
 }
 
 static inline int
@@ -309,7 +434,8 @@ once__ts_before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Spin while the word says BOUND, for the event's spin budget but not past
+ * Spin while the word says BOUND (or LOCKED: a send is under way), for the
+ * event's spin budget but not past
  * abstime. The clock is read every few rounds (a vDSO call), so the budget
  * holds on any CPU without calibration. Returns the last state seen.
  */
@@ -337,7 +463,7 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 		for (i = 0; i < 16; i++) {
 			once__cpu_relax();
 			s = atomic_load_explicit(st, memory_order_acquire);
-			if (s != ONCE__BOUND)
+			if (s != ONCE__BOUND && s != ONCE__LOCKED)
 				return s;
 		}
 		clock_gettime(clock, &now);
@@ -366,6 +492,11 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 		s = once__spin(ev, s, clock, abstime);
 	for (;;) {
 		switch (s) {
+		case ONCE__NOTIFY:
+			return EBUSY;
+		case ONCE__LOCKED:
+			s = once__unlocked(st);
+			continue;
 		case ONCE__SENT:
 		case ONCE__TX_CLOSED:
 			return once__take(rx, ev, s, value);

@@ -27,7 +27,18 @@ enum {
 	ONCE__TX_CLOSED = 4,	/* sender closed without a value */
 	ONCE__RX_CLOSED = 5,	/* receiver closed, sender live */
 	ONCE__DONE = 6,		/* both endpoints consumed */
+	ONCE__NOTIFY = 7,	/* as BOUND, and a callback is registered */
+	ONCE__LOCKED = 8,	/* one side is moving the callback or value */
+	ONCE__STATE_MAX = ONCE__LOCKED,
 };
+
+/* States in which both endpoints are live and nothing has arrived. */
+static inline int
+once__pending(uint32_t s)
+{
+	return s == ONCE__BOUND || s == ONCE__WAITING || s == ONCE__NOTIFY ||
+	       s == ONCE__LOCKED;
+}
 
 /*
  * once_event_t.flags_, written by init before the event is shared and
@@ -38,6 +49,7 @@ enum {
 #define ONCE__KIND_MASK		0x3u
 #define ONCE__KIND_CALLER	0x0u	/* caller storage: nothing to free */
 #define ONCE__KIND_HEAP		0x1u	/* struct once__heap: refcounted */
+#define ONCE__KIND_POOL		0x2u	/* a pool's slot: returns to it */
 #define ONCE__F_SPIN		0x4u
 #define ONCE__SPIN_SHIFT	8
 
@@ -95,6 +107,7 @@ once__heap_of(once_event_t *ev)
 enum once__hook_point {
 	ONCE__HOOK_SEND_LOADED,
 	ONCE__HOOK_SEND_PUBLISHED,
+	ONCE__HOOK_TX_LOCKED,		/* tx holds LOCKED, value stored */
 	ONCE__HOOK_TX_CLOSE_LOADED,
 	ONCE__HOOK_TX_CLOSE_PUBLISHED,
 	ONCE__HOOK_RX_CLOSE_LOADED,
@@ -111,6 +124,31 @@ extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
 #define ONCE__HOOK(point, ev) ((void)0)
 #endif
 
+/* Single-threaded heap event and its header (lib/local.c). */
+struct once__local_heap {
+	uint32_t refs;		/* as once__heap.refs */
+	once_free_fn *free_;
+	void *ctx_;
+	once_local_event_t ev;
+};
+
+static inline unsigned int
+once__local_kind(const once_local_event_t *ev)
+{
+	return ev->flags_ & ONCE__KIND_MASK;
+}
+
+static inline struct once__local_heap *
+once__local_heap_of(once_local_event_t *ev)
+{
+	return (struct once__local_heap *)((char *)ev -
+		offsetof(struct once__local_heap, ev));
+}
+
+ONCE__HIDDEN void once__local_setup(once_local_event_t *ev,
+				    const once_attr_t *attr,
+				    unsigned int kind, uint32_t state);
+ONCE__HIDDEN void once__local_pool_put(once_local_event_t *ev);
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);

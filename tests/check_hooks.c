@@ -340,6 +340,92 @@ START_TEST(test_hook_send_to_sleeper_touches_nothing)
 }
 END_TEST
 
+/* Callbacks: the sender and the closer copy them out before publishing. */
+static atomic_int cb_calls;
+static void *cb_arg;
+
+static void
+count_cb(void *arg)
+{
+	cb_arg = arg;
+	atomic_fetch_add(&cb_calls, 1);
+}
+
+/*
+ * Verify that a send with a callback pending reads the callback before it
+ * publishes SENT: the peer takes the value, destroys and poisons the event
+ * right after, and the original callback still runs, once, with its arg.
+ */
+START_TEST(test_hook_send_reads_callback_before_publishing)
+{
+	setup(0);
+	atomic_store(&cb_calls, 0);
+	ck_assert_int_eq(once_receiver_notify(&rec.rx, count_cb, &ev), 0);
+	arm(ONCE__HOOK_SEND_PUBLISHED, peer_receives_and_frees);
+	ck_assert_int_eq(once_send(&req.tx, &x), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, 0);
+	ck_assert_int_eq(atomic_load(&cb_calls), 1);
+	ck_assert_ptr_eq(cb_arg, &ev);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "send wrote to the event");
+}
+END_TEST
+
+/*
+ * Verify the same for a receiver close that runs the pending callback: the
+ * peer's send (EPIPE) releases the event, which is then destroyed.
+ */
+START_TEST(test_hook_close_reads_callback_before_publishing)
+{
+	setup(0);
+	atomic_store(&cb_calls, 0);
+	ck_assert_int_eq(once_receiver_notify(&rec.rx, count_cb, &ev), 0);
+	arm(ONCE__HOOK_RX_CLOSE_PUBLISHED, peer_sends_and_frees);
+	ck_assert_int_eq(once_receiver_close(&rec.rx), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(peer_rc, EPIPE);
+	ck_assert_int_eq(peer_destroy, 0);
+	ck_assert_int_eq(atomic_load(&cb_calls), 1);
+	ck_assert_ptr_eq(cb_arg, &ev);
+	ck_assert_msg(poisoned(&ev, sizeof(ev)), "close wrote to the event");
+	ck_assert_msg(poisoned(&rec, sizeof(rec)), "close wrote to *rx");
+}
+END_TEST
+
+static int locked_ready, locked_try;
+
+static void
+peer_polls(once_event_t *e)
+{
+	void *v;
+
+	(void)e;
+	locked_ready = once_receiver_ready(&rec.rx);
+	locked_try = once_tryrecv(&rec.rx, &v);
+}
+
+/*
+ * Verify seed race 7 deterministically: while the sender holds the event
+ * with the value written but not yet published, the receiver is not ready
+ * and tryrecv is EAGAIN; right after, both see the value.
+ */
+START_TEST(test_hook_seed7_not_ready_inside_send)
+{
+	void *v;
+
+	setup(0);
+	arm(ONCE__HOOK_TX_LOCKED, peer_polls);
+	ck_assert_int_eq(once_send(&req.tx, &x), 0);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(locked_ready, 0);
+	ck_assert_int_eq(locked_try, EAGAIN);
+	ck_assert_int_eq(once_receiver_ready(&rec.rx), 1);
+	ck_assert_int_eq(once_tryrecv(&rec.rx, &v), 0);
+	ck_assert_ptr_eq(v, &x);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -358,6 +444,9 @@ main(void)
 	tcase_add_test(tc,
 		       test_hook_seed2_send_lands_inside_close_after_timeout);
 	tcase_add_test(tc, test_hook_send_to_sleeper_touches_nothing);
+	tcase_add_test(tc, test_hook_send_reads_callback_before_publishing);
+	tcase_add_test(tc, test_hook_close_reads_callback_before_publishing);
+	tcase_add_test(tc, test_hook_seed7_not_ready_inside_send);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

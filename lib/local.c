@@ -1,0 +1,312 @@
+/*
+ * local.c - the single-threaded one-shot event.
+ *
+ * The state table of event.c without WAITING and LOCKED: nobody sleeps on
+ * a single-threaded event and nobody races with its one thread, so every
+ * transition is a plain store. The state values, the release rules, the
+ * callback and destructor rules are event.c's. What is left to watch is
+ * reentrancy: callbacks and destructors run after the new state is
+ * stored and after every field they need was read, so that they may use
+ * this event (receive from it, release it, register again) or any other.
+ *
+ * No atomic instruction and no system call may appear here: make check
+ * disassembles this file's object and fails on lock-prefixed or xchg
+ * instructions.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+void
+once__local_setup(once_local_event_t *ev, const once_attr_t *attr,
+		  unsigned int kind, uint32_t state)
+{
+	ev->value_ = NULL;
+	ev->dtor_ = attr ? attr->dtor_ : NULL;
+	ev->notify_ = NULL;
+	ev->flags_ = kind;
+	ev->state_ = state;
+}
+
+int
+once_local_event_init(once_local_event_t *ev, const once_attr_t *attr)
+{
+	if (!ev)
+		return EINVAL;
+	once__local_setup(ev, attr, ONCE__KIND_CALLER, ONCE__UNBOUND);
+	return 0;
+}
+
+static void
+once__local_endpoints(once_local_event_t *ev, once_local_sender_t *tx,
+		      once_local_receiver_t *rx)
+{
+	tx->ev_ = ev;
+	tx->tag_ = 0;
+	rx->ev_ = ev;
+	rx->tag_ = 0;
+}
+
+int
+once_local_event_bind(once_local_event_t *ev, once_local_sender_t *tx,
+		      once_local_receiver_t *rx)
+{
+	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
+		return EINVAL;
+	if (ev->state_ != ONCE__UNBOUND)
+		return ev->state_ <= ONCE__STATE_MAX ? EALREADY : EINVAL;
+	ev->state_ = ONCE__BOUND;
+	if (once__local_kind(ev) == ONCE__KIND_HEAP)
+		once__local_heap_of(ev)->refs++;
+	once__local_endpoints(ev, tx, rx);
+	return 0;
+}
+
+int
+once_local_event_destroy(once_local_event_t *ev)
+{
+	if (!ev || once__local_kind(ev) != ONCE__KIND_CALLER)
+		return EINVAL;
+	if (ev->state_ == ONCE__UNBOUND || ev->state_ == ONCE__DONE)
+		return 0;
+	return ev->state_ <= ONCE__STATE_MAX ? EBUSY : EINVAL;
+}
+
+static struct once__local_heap *
+once__local_heap_new(const once_attr_t *attr, uint32_t state)
+{
+	struct once__local_heap *h;
+
+	if (attr && attr->alloc_)
+		h = attr->alloc_(sizeof(*h), attr->ctx_);
+	else
+		h = malloc(sizeof(*h));
+	if (!h)
+		return NULL;
+	h->free_ = attr && attr->alloc_ ? attr->free_ : NULL;
+	h->ctx_ = attr ? attr->ctx_ : NULL;
+	h->refs = 1;
+	once__local_setup(&h->ev, attr, ONCE__KIND_HEAP, state);
+	return h;
+}
+
+static void
+once__local_heap_put(once_local_event_t *ev)
+{
+	struct once__local_heap *h = once__local_heap_of(ev);
+
+	if (--h->refs)
+		return;
+	if (h->free_)
+		h->free_(h, sizeof(*h), h->ctx_);
+	else
+		free(h);
+}
+
+int
+once_local_event_create(once_local_event_t **evp, const once_attr_t *attr)
+{
+	struct once__local_heap *h;
+
+	if (!evp)
+		return EINVAL;
+	if (!(h = once__local_heap_new(attr, ONCE__UNBOUND)))
+		return ENOMEM;
+	*evp = &h->ev;
+	return 0;
+}
+
+int
+once_local_event_ref(once_local_event_t *ev)
+{
+	if (!ev || once__local_kind(ev) != ONCE__KIND_HEAP)
+		return EINVAL;
+	once__local_heap_of(ev)->refs++;
+	return 0;
+}
+
+int
+once_local_event_unref(once_local_event_t *ev)
+{
+	if (!ev || once__local_kind(ev) != ONCE__KIND_HEAP)
+		return EINVAL;
+	once__local_heap_put(ev);
+	return 0;
+}
+
+int
+once_local_channel(once_local_sender_t *tx, once_local_receiver_t *rx,
+		   const once_attr_t *attr)
+{
+	struct once__local_heap *h;
+
+	if (!tx || !rx || (void *)tx == (void *)rx)
+		return EINVAL;
+	if (!(h = once__local_heap_new(attr, ONCE__BOUND)))
+		return ENOMEM;
+	once__local_endpoints(&h->ev, tx, rx);
+	return 0;
+}
+
+/* Move ev to DONE and drop the pair's reference (see event.c). */
+static void
+once__local_release(once_local_event_t *ev)
+{
+	ev->state_ = ONCE__DONE;
+	switch (once__local_kind(ev)) {
+	case ONCE__KIND_HEAP:
+		once__local_heap_put(ev);
+		break;
+	case ONCE__KIND_POOL:
+		once__local_pool_put(ev);
+		break;
+	}
+}
+
+/* The sender's half: publish target, SENT (with value) or TX_CLOSED. */
+static int
+once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
+{
+	once_local_event_t *ev;
+	once_notify_fn *fn = NULL;
+	void *arg = NULL;
+
+	if (!tx || !(ev = tx->ev_))
+		return EINVAL;
+	tx->ev_ = NULL;
+	switch (ev->state_) {
+	case ONCE__NOTIFY:
+		fn = ev->notify_;
+		arg = ev->value_;
+		/* fall through */
+	case ONCE__BOUND:
+		ev->value_ = value;
+		ev->state_ = target;
+		if (fn)
+			fn(arg);
+		return 0;
+	case ONCE__RX_CLOSED:
+		once__local_release(ev);
+		return EPIPE;
+	default:
+		return EINVAL;
+	}
+}
+
+int
+once_local_send(once_local_sender_t *tx, void *value)
+{
+	return once__local_tx_finish(tx, ONCE__SENT, value);
+}
+
+int
+once_local_sender_close(once_local_sender_t *tx)
+{
+	int err = once__local_tx_finish(tx, ONCE__TX_CLOSED, NULL);
+
+	return err == EPIPE ? 0 : err;
+}
+
+int
+once_local_sender_closed(const once_local_sender_t *tx)
+{
+	return !tx || !tx->ev_ || !once__pending(tx->ev_->state_);
+}
+
+/* Finish a receive in SENT or TX_CLOSED: rx is the last endpoint. */
+static int
+once__local_take(once_local_receiver_t *rx, once_local_event_t *ev,
+		 void **value)
+{
+	uint32_t s = ev->state_;
+	void *v = ev->value_;
+	once_destructor_fn *dtor = ev->dtor_;
+
+	rx->ev_ = NULL;
+	once__local_release(ev);
+	if (s == ONCE__TX_CLOSED)
+		return EPIPE;
+	if (value)
+		*value = v;
+	else if (dtor)
+		dtor(v);
+	return 0;
+}
+
+int
+once_local_tryrecv(once_local_receiver_t *rx, void **value)
+{
+	once_local_event_t *ev;
+
+	if (!rx || !(ev = rx->ev_))
+		return EINVAL;
+	if (ev->state_ == ONCE__SENT || ev->state_ == ONCE__TX_CLOSED)
+		return once__local_take(rx, ev, value);
+	if (once__pending(ev->state_))
+		return EAGAIN;
+	rx->ev_ = NULL;
+	return EINVAL;
+}
+
+int
+once_local_receiver_ready(const once_local_receiver_t *rx)
+{
+	return !rx || !rx->ev_ || !once__pending(rx->ev_->state_);
+}
+
+int
+once_local_receiver_close(once_local_receiver_t *rx)
+{
+	once_local_event_t *ev;
+	once_notify_fn *fn;
+	void *arg;
+
+	if (!rx || !(ev = rx->ev_))
+		return EINVAL;
+	switch (ev->state_) {
+	case ONCE__BOUND:
+		rx->ev_ = NULL;
+		ev->state_ = ONCE__RX_CLOSED;
+		return 0;
+	case ONCE__NOTIFY:
+		rx->ev_ = NULL;
+		fn = ev->notify_;
+		arg = ev->value_;
+		ev->state_ = ONCE__RX_CLOSED;
+		fn(arg);
+		return 0;
+	case ONCE__SENT:
+	case ONCE__TX_CLOSED:
+		once__local_take(rx, ev, NULL);
+		return 0;
+	default:
+		rx->ev_ = NULL;
+		return EINVAL;
+	}
+}
+
+int
+once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
+			   void *arg)
+{
+	once_local_event_t *ev;
+
+	if (!rx || !(ev = rx->ev_) || !fn)
+		return EINVAL;
+	switch (ev->state_) {
+	case ONCE__BOUND:
+		ev->notify_ = fn;
+		ev->value_ = arg;
+		ev->state_ = ONCE__NOTIFY;
+		return 0;
+	case ONCE__NOTIFY:
+		return EBUSY;
+	case ONCE__SENT:
+	case ONCE__TX_CLOSED:
+		fn(arg);
+		return 0;
+	default:
+		return EINVAL;
+	}
+}
