@@ -16,7 +16,8 @@
  *  - endpoints are plain values: they may be copied or moved by assignment
  *    and handed to another thread, but only one copy may be used; a copy
  *    used after another copy consumed the endpoint is refused with EINVAL
- *    (and cleared) while the event's storage is alive;
+ *    (and cleared) while the event's storage is alive, and for a pooled
+ *    event also after the pool has bound it again (a generation count);
  *  - a successful receive happens after the send: everything the sender
  *    wrote before once_send() is visible once the receive returns 0.
  *
@@ -103,10 +104,11 @@ typedef struct once_receiver {
  * once_attr_setspin() - how long a blocking receive spins on the event
  * before it sleeps on the futex, in nanoseconds; 0 sleeps at once;
  * ONCE_SPIN_DEFAULT restores the library's default (a few microseconds,
- * see once_attr_setspin(3)). Returns 0, or EINVAL if spin_ns exceeds
+ * see once_attr_setspin(3)). Single-threaded events never spin. Returns 0, or EINVAL if spin_ns exceeds
  * ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
- * once_attr_setallocator() - allocator for heap events (once_event_create(),
- * once_channel()). alloc returns NULL on failure, or memory aligned as
+ * once_attr_setallocator() - allocator for heap events and pools
+ * (once_event_create(), once_channel(), their once_local_* twins, and
+ * once_local_pool_*). alloc returns NULL on failure, or memory aligned as
  * malloc(3) aligns it; free receives the size that was asked for and runs
  * on whichever thread drops the last reference. Both NULL restores
  * malloc/free. Returns 0, or EINVAL if exactly one of alloc and free is
@@ -235,10 +237,10 @@ ONCE_API int once_receiver_close(once_receiver_t *rx);
  * event too; no internal lock is held while it runs. With the thread-safe
  * event fn may run on another thread than the receiver's user, so it
  * touches rx only if that user does not (typically it wakes the user).
- * Returns 0; EBUSY if a callback is registered and has not run yet; EINVAL
- * if fn is NULL or rx is cleared. While a callback is registered, a
- * blocking or timed receive returns EBUSY; once_tryrecv() and
- * once_receiver_ready() work as usual.
+ * Returns 0; EBUSY if a callback is registered and nothing has arrived
+ * yet; EINVAL if fn is NULL or rx is cleared. While a callback is
+ * registered and nothing has arrived, a blocking or timed receive returns
+ * EBUSY; once_tryrecv() and once_receiver_ready() work as usual.
  */
 ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
 				  void *arg);

@@ -145,6 +145,28 @@ once__local_heap_of(once_local_event_t *ev)
 		offsetof(struct once__local_heap, ev));
 }
 
+/*
+ * A slot of a single-threaded pool (local_pool.c). gen counts the slot's
+ * binds; its endpoints carry the gen of their bind in tag_, so that a
+ * stale copy used after the slot was bound again is refused.
+ */
+struct once__local_slab;
+
+struct once__local_slot {
+	once_local_event_t ev;		/* first: the event is the slot */
+	struct once__local_slab *slab;	/* r/o after the slab is made */
+	struct once__local_slot *next;	/* free list link, while free */
+	uintptr_t gen;
+};
+
+/* The endpoint (ev, tag) belongs to ev's current life. */
+static inline int
+once__local_current(const once_local_event_t *ev, uintptr_t tag)
+{
+	return once__local_kind(ev) != ONCE__KIND_POOL ||
+	       ((const struct once__local_slot *)ev)->gen == tag;
+}
+
 ONCE__HIDDEN void once__local_setup(once_local_event_t *ev,
 				    const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);

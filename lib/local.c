@@ -149,6 +149,24 @@ once_local_channel(once_local_sender_t *tx, once_local_receiver_t *rx,
 	return 0;
 }
 
+/*
+ * The event of a live endpoint, or NULL: cleared, or a stale copy of a
+ * pooled event's endpoint after the pool bound the event again.
+ */
+static once_local_event_t *
+once__ltx(const once_local_sender_t *tx)
+{
+	return tx && tx->ev_ && once__local_current(tx->ev_, tx->tag_) ?
+	       tx->ev_ : NULL;
+}
+
+static once_local_event_t *
+once__lrx(const once_local_receiver_t *rx)
+{
+	return rx && rx->ev_ && once__local_current(rx->ev_, rx->tag_) ?
+	       rx->ev_ : NULL;
+}
+
 /* Move ev to DONE and drop the pair's reference (see event.c). */
 static void
 once__local_release(once_local_event_t *ev)
@@ -172,8 +190,11 @@ once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
 	once_notify_fn *fn = NULL;
 	void *arg = NULL;
 
-	if (!tx || !(ev = tx->ev_))
+	if (!(ev = once__ltx(tx))) {
+		if (tx)
+			tx->ev_ = NULL;
 		return EINVAL;
+	}
 	tx->ev_ = NULL;
 	switch (ev->state_) {
 	case ONCE__NOTIFY:
@@ -211,7 +232,9 @@ once_local_sender_close(once_local_sender_t *tx)
 int
 once_local_sender_closed(const once_local_sender_t *tx)
 {
-	return !tx || !tx->ev_ || !once__pending(tx->ev_->state_);
+	once_local_event_t *ev = once__ltx(tx);
+
+	return !ev || !once__pending(ev->state_);
 }
 
 /* Finish a receive in SENT or TX_CLOSED: rx is the last endpoint. */
@@ -239,8 +262,11 @@ once_local_tryrecv(once_local_receiver_t *rx, void **value)
 {
 	once_local_event_t *ev;
 
-	if (!rx || !(ev = rx->ev_))
+	if (!(ev = once__lrx(rx))) {
+		if (rx)
+			rx->ev_ = NULL;
 		return EINVAL;
+	}
 	if (ev->state_ == ONCE__SENT || ev->state_ == ONCE__TX_CLOSED)
 		return once__local_take(rx, ev, value);
 	if (once__pending(ev->state_))
@@ -252,7 +278,9 @@ once_local_tryrecv(once_local_receiver_t *rx, void **value)
 int
 once_local_receiver_ready(const once_local_receiver_t *rx)
 {
-	return !rx || !rx->ev_ || !once__pending(rx->ev_->state_);
+	once_local_event_t *ev = once__lrx(rx);
+
+	return !ev || !once__pending(ev->state_);
 }
 
 int
@@ -262,8 +290,11 @@ once_local_receiver_close(once_local_receiver_t *rx)
 	once_notify_fn *fn;
 	void *arg;
 
-	if (!rx || !(ev = rx->ev_))
+	if (!(ev = once__lrx(rx))) {
+		if (rx)
+			rx->ev_ = NULL;
 		return EINVAL;
+	}
 	switch (ev->state_) {
 	case ONCE__BOUND:
 		rx->ev_ = NULL;
@@ -292,7 +323,7 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 {
 	once_local_event_t *ev;
 
-	if (!rx || !(ev = rx->ev_) || !fn)
+	if (!(ev = once__lrx(rx)) || !fn)
 		return EINVAL;
 	switch (ev->state_) {
 	case ONCE__BOUND:

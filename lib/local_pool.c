@@ -25,14 +25,6 @@
 /* slab.nfree of a slab that trim is freeing (0 would be a full slab). */
 #define ONCE__SLAB_DYING	((size_t)-1)
 
-struct once__local_slab;
-
-struct once__local_slot {
-	once_local_event_t ev;		/* first: the event is the slot */
-	struct once__local_slab *slab;	/* r/o after the slab is made */
-	struct once__local_slot *next;	/* free list link, while free */
-};
-
 struct once__local_slab {
 	once_local_pool_t *pool;
 	struct once__local_slab *next;
@@ -166,6 +158,7 @@ once__pool_grow(once_local_pool_t *pool)
 	pool->slabs_ = slab;
 	for (i = ONCE__SLAB_EVENTS - 1; i >= 0; i--) {
 		slab->slots[i].slab = slab;
+		slab->slots[i].gen = 0;
 		slab->slots[i].next = pool->free_;
 		pool->free_ = &slab->slots[i];
 	}
@@ -192,7 +185,7 @@ once_local_pool_bind(once_local_pool_t *pool, once_local_sender_t *tx,
 	once__local_setup(&slot->ev, NULL, ONCE__KIND_POOL, ONCE__BOUND);
 	slot->ev.dtor_ = pool->dtor_;
 	tx->ev_ = rx->ev_ = &slot->ev;
-	tx->tag_ = rx->tag_ = 0;
+	tx->tag_ = rx->tag_ = ++slot->gen;
 	return 0;
 }
 
