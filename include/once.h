@@ -309,8 +309,9 @@ ONCE_API int once_local_receiver_notify(once_local_receiver_t *rx,
  * once_local_pool_init() - an empty pool in caller storage; allocates
  * nothing yet. Returns 0, or EINVAL if pool is NULL.
  * once_local_pool_destroy() - free a caller-storage pool's memory. Returns
- * 0; EBUSY while events are out (bound, and not yet released by both
- * endpoints); EINVAL for a pool from once_local_pool_create() or NULL.
+ * 0, after which the storage may be initialised again; EBUSY while events
+ * are out (bound, and not yet released by both endpoints); EINVAL for a
+ * pool from once_local_pool_create() or NULL.
  * once_local_pool_create() - a pool on the heap with reference count 1.
  * Returns 0, ENOMEM or EINVAL. once_local_pool_ref() and
  * once_local_pool_unref() take and drop references (EINVAL if not a heap
@@ -318,10 +319,12 @@ ONCE_API int once_local_receiver_notify(once_local_receiver_t *rx,
  * the last event is back, whichever comes later.
  * once_local_pool_bind() - bind a free event, growing the pool by a slab
  * if none is free. Returns 0; ENOMEM if the allocator failed (the pool is
- * unchanged and still usable); EINVAL for NULL arguments.
+ * unchanged and still usable); EINVAL for NULL arguments or tx and rx at
+ * the same address.
  * once_local_pool_stats() - fill *st. Returns 0, or EINVAL.
- * once_local_pool_trim() - give whole free slabs back to the allocator
- * while more than keep events are free. Returns 0, or EINVAL.
+ * once_local_pool_trim() - give back to the allocator each slab whose
+ * events are all free, as long as at least keep events stay free. Returns
+ * 0 (also when nothing could be freed), or EINVAL.
  * A caller-storage pool must not move while it is in use.
  */
 struct once_pool_stats {

@@ -421,6 +421,7 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 			fn(arg);
 			return 0;
 		default:
+			rx->ev_ = NULL;
 			return EINVAL;
 		}
 	}

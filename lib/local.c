@@ -323,8 +323,13 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 {
 	once_local_event_t *ev;
 
-	if (!(ev = once__lrx(rx)) || !fn)
+	if (!fn)
 		return EINVAL;
+	if (!(ev = once__lrx(rx))) {
+		if (rx)
+			rx->ev_ = NULL;
+		return EINVAL;
+	}
 	switch (ev->state_) {
 	case ONCE__BOUND:
 		ev->notify_ = fn;
@@ -338,6 +343,7 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 		fn(arg);
 		return 0;
 	default:
+		rx->ev_ = NULL;
 		return EINVAL;
 	}
 }

@@ -227,8 +227,9 @@ once_local_pool_trim(once_local_pool_t *pool, size_t keep)
 		return EINVAL;
 	/* Choose: entirely free slabs, while enough free events remain. */
 	for (slab = pool->slabs_; slab; slab = slab->next) {
+		/* (keep + a slab could wrap: subtract instead.) */
 		if (slab->nfree != ONCE__SLAB_EVENTS ||
-		    pool->nfree_ < keep + ONCE__SLAB_EVENTS)
+		    pool->nfree_ - ONCE__SLAB_EVENTS < keep)
 			continue;
 		slab->nfree = ONCE__SLAB_DYING;
 		pool->nfree_ -= ONCE__SLAB_EVENTS;
