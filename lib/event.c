@@ -288,13 +288,7 @@ once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value)
 
 	rx->ev_ = NULL;
 	once__release(ev);
-	if (s == ONCE__TX_CLOSED)
-		return EPIPE;
-	if (value)
-		*value = v;
-	else if (dtor)
-		dtor(v);
-	return 0;
+	return once__deliver(s, v, dtor, value);
 }
 
 int

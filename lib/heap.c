@@ -17,11 +17,8 @@ once__heap_new(const once_attr_t *attr, uint32_t refs, uint32_t state)
 {
 	struct once__heap *h;
 
-	if (attr && attr->alloc_)
-		h = attr->alloc_(sizeof(*h), attr->ctx_);
-	else
-		h = malloc(sizeof(*h));
-	if (!h)
+	if (!(h = once__alloc(attr ? attr->alloc_ : NULL,
+			      attr ? attr->ctx_ : NULL, sizeof(*h))))
 		return NULL;
 	h->free_ = attr && attr->alloc_ ? attr->free_ : NULL;
 	h->ctx_ = attr ? attr->ctx_ : NULL;
@@ -35,12 +32,8 @@ once__heap_put(once_event_t *ev)
 {
 	struct once__heap *h = once__heap_of(ev);
 
-	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) != 1)
-		return;
-	if (h->free_)
-		h->free_(h, sizeof(*h), h->ctx_);
-	else
-		free(h);
+	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+		once__free(h->free_, h->ctx_, h, sizeof(*h));
 }
 
 int

@@ -7,8 +7,11 @@
 
 #include <stdalign.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include <errno.h>
 
 #include "once.h"
 
@@ -80,6 +83,39 @@ static inline unsigned int
 once__kind(const once_event_t *ev)
 {
 	return ev->flags_ & ONCE__KIND_MASK;
+}
+
+/* The allocator of once_attr_setallocator(), or malloc/free. */
+static inline void *
+once__alloc(once_alloc_fn *alloc, void *ctx, size_t size)
+{
+	return alloc ? alloc(size, ctx) : malloc(size);
+}
+
+static inline void
+once__free(once_free_fn *free_fn, void *ctx, void *ptr, size_t size)
+{
+	if (free_fn)
+		free_fn(ptr, size, ctx);
+	else
+		free(ptr);
+}
+
+/*
+ * The end of a receive that found state s (SENT or TX_CLOSED) after the
+ * receiver released the event: EPIPE, or the value to *value, or with no
+ * place for it to the destructor.
+ */
+static inline int
+once__deliver(uint32_t s, void *v, once_destructor_fn *dtor, void **value)
+{
+	if (s == ONCE__TX_CLOSED)
+		return EPIPE;
+	if (value)
+		*value = v;
+	else if (dtor)
+		dtor(v);
+	return 0;
 }
 
 /* Heap event (once_event_create, once_channel) with its header. */

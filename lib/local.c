@@ -78,11 +78,8 @@ once__local_heap_new(const once_attr_t *attr, uint32_t state)
 {
 	struct once__local_heap *h;
 
-	if (attr && attr->alloc_)
-		h = attr->alloc_(sizeof(*h), attr->ctx_);
-	else
-		h = malloc(sizeof(*h));
-	if (!h)
+	if (!(h = once__alloc(attr ? attr->alloc_ : NULL,
+			      attr ? attr->ctx_ : NULL, sizeof(*h))))
 		return NULL;
 	h->free_ = attr && attr->alloc_ ? attr->free_ : NULL;
 	h->ctx_ = attr ? attr->ctx_ : NULL;
@@ -96,12 +93,8 @@ once__local_heap_put(once_local_event_t *ev)
 {
 	struct once__local_heap *h = once__local_heap_of(ev);
 
-	if (--h->refs)
-		return;
-	if (h->free_)
-		h->free_(h, sizeof(*h), h->ctx_);
-	else
-		free(h);
+	if (--h->refs == 0)
+		once__free(h->free_, h->ctx_, h, sizeof(*h));
 }
 
 int
@@ -248,13 +241,7 @@ once__local_take(once_local_receiver_t *rx, once_local_event_t *ev,
 
 	rx->ev_ = NULL;
 	once__local_release(ev);
-	if (s == ONCE__TX_CLOSED)
-		return EPIPE;
-	if (value)
-		*value = v;
-	else if (dtor)
-		dtor(v);
-	return 0;
+	return once__deliver(s, v, dtor, value);
 }
 
 int

@@ -32,21 +32,6 @@ struct once__local_slab {
 	struct once__local_slot slots[ONCE__SLAB_EVENTS];
 };
 
-static void *
-once__pool_alloc(const once_local_pool_t *pool, size_t size)
-{
-	return pool->alloc_ ? pool->alloc_(size, pool->ctx_) : malloc(size);
-}
-
-static void
-once__pool_free(const once_local_pool_t *pool, void *p, size_t size)
-{
-	if (pool->free_fn_)
-		pool->free_fn_(p, size, pool->ctx_);
-	else
-		free(p);
-}
-
 static void
 once__pool_setup(once_local_pool_t *pool, const once_attr_t *attr,
 		 uint32_t flags)
@@ -69,7 +54,7 @@ once__pool_free_slabs(once_local_pool_t *pool)
 
 	for (; slab; slab = next) {
 		next = slab->next;
-		once__pool_free(pool, slab, sizeof(*slab));
+		once__free(pool->free_fn_, pool->ctx_, slab, sizeof(*slab));
 	}
 	pool->slabs_ = NULL;
 	pool->free_ = NULL;
@@ -84,7 +69,7 @@ once__pool_free_heap(once_local_pool_t *pool)
 	once_local_pool_t copy = *pool;
 
 	once__pool_free_slabs(pool);
-	once__pool_free(&copy, pool, sizeof(*pool));
+	once__free(copy.free_fn_, copy.ctx_, pool, sizeof(*pool));
 }
 
 int
@@ -114,11 +99,8 @@ once_local_pool_create(once_local_pool_t **poolp, const once_attr_t *attr)
 
 	if (!poolp)
 		return EINVAL;
-	if (attr && attr->alloc_)
-		pool = attr->alloc_(sizeof(*pool), attr->ctx_);
-	else
-		pool = malloc(sizeof(*pool));
-	if (!pool)
+	if (!(pool = once__alloc(attr ? attr->alloc_ : NULL,
+				 attr ? attr->ctx_ : NULL, sizeof(*pool))))
 		return ENOMEM;
 	once__pool_setup(pool, attr, ONCE__POOL_HEAP);
 	*poolp = pool;
@@ -150,7 +132,7 @@ once__pool_grow(once_local_pool_t *pool)
 	struct once__local_slab *slab;
 	int i;
 
-	if (!(slab = once__pool_alloc(pool, sizeof(*slab))))
+	if (!(slab = once__alloc(pool->alloc_, pool->ctx_, sizeof(*slab))))
 		return ENOMEM;
 	slab->pool = pool;
 	slab->nfree = ONCE__SLAB_EVENTS;
@@ -244,7 +226,7 @@ once_local_pool_trim(once_local_pool_t *pool, size_t keep)
 		if (slab->nfree == ONCE__SLAB_DYING) {
 			*sp = slab->next;
 			pool->nslabs_--;
-			once__pool_free(pool, slab, sizeof(*slab));
+			once__free(pool->free_fn_, pool->ctx_, slab, sizeof(*slab));
 		} else {
 			sp = &slab->next;
 		}
