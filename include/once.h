@@ -246,6 +246,61 @@ ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
 				  void *arg);
 
 /*
+ * Pools of reusable thread-safe events.
+ *
+ * A pool hands out events from slabs of 64 it allocates (with the
+ * allocator of its attributes) and takes each back when both endpoints
+ * are consumed; the endpoints are the ordinary once_sender_t and
+ * once_receiver_t, so every send, receive and notify works on them, and
+ * each event behaves as one from once_event_bind() with the pool's
+ * attributes (destructor, spin). Once warm, binding and releasing
+ * allocate nothing. Lock-free: free events sit on liburcu's RCU-protected
+ * stacks and in small per-thread caches; callers never register threads.
+ * A pooled endpoint carries the generation of its event, so a stale copy
+ * used after the event was bound again is refused (EINVAL) until the pool
+ * is trimmed or destroyed.
+ * once_pool_init() - an empty pool in caller storage; allocates nothing.
+ * Returns 0; EINVAL if pool is NULL; ENOMEM if its lock cannot be made.
+ * once_pool_destroy() - free a caller-storage pool's memory (after a grace
+ * period). Returns 0, after which the storage may be initialised again;
+ * EBUSY while events are out; EINVAL for a heap pool or NULL. No thread
+ * may use the pool during or after the call.
+ * once_pool_create() - a pool on the heap with reference count 1. Returns
+ * 0, ENOMEM or EINVAL. once_pool_ref() and once_pool_unref() take and
+ * drop references (EINVAL if not a heap pool); the pool's memory is freed
+ * when the last reference is gone and the last event is back, whichever
+ * comes later.
+ * once_pool_bind() - bind a free event, growing the pool by a slab if none
+ * is free. Returns 0; ENOMEM if the allocator failed (the pool is still
+ * usable); EINVAL for NULL arguments or tx and rx at the same address.
+ * May wait for a grace period (microseconds) to reuse released events
+ * instead of growing.
+ * once_pool_stats() - fill *st; live is read off the events' states, so
+ * under concurrent use it is a snapshot. Returns 0, or EINVAL.
+ * once_pool_trim() - give back each slab whose events are all free, as
+ * long as at least keep events stay free, after a grace period. Events
+ * cached by other threads (up to 64 per thread) keep their slabs. Returns
+ * 0 (also when nothing could be freed), or EINVAL.
+ * All are safe to call concurrently, except as noted for destroy; a
+ * caller-storage pool must not move while in use.
+ */
+typedef struct once_pool {
+	void *private_[32];		/* internal: lib/pool.c */
+} once_pool_t;
+
+struct once_pool_stats;
+
+ONCE_API int once_pool_init(once_pool_t *pool, const once_attr_t *attr);
+ONCE_API int once_pool_destroy(once_pool_t *pool);
+ONCE_API int once_pool_create(once_pool_t **poolp, const once_attr_t *attr);
+ONCE_API int once_pool_ref(once_pool_t *pool);
+ONCE_API int once_pool_unref(once_pool_t *pool);
+ONCE_API int once_pool_bind(once_pool_t *pool, once_sender_t *tx,
+			    once_receiver_t *rx);
+ONCE_API int once_pool_stats(once_pool_t *pool, struct once_pool_stats *st);
+ONCE_API int once_pool_trim(once_pool_t *pool, size_t keep);
+
+/*
  * Single-threaded twins.
  *
  * The same events, endpoints and rules for code that keeps an event on one

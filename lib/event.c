@@ -154,10 +154,30 @@ once__release(once_event_t *ev)
 {
 	unsigned int kind = once__kind(ev);
 
+	if (kind == ONCE__KIND_POOL) {
+		once__pool_put(ev);	/* stores DONE itself */
+		return;
+	}
 	atomic_store_explicit(once__state(ev), ONCE__DONE,
 			      memory_order_release);
 	if (kind == ONCE__KIND_HEAP)
 		once__heap_put(ev);
+}
+
+/*
+ * The event of a live endpoint, or NULL: cleared, or a stale copy of a
+ * pooled event's endpoint after the pool bound the event again (its
+ * generation moved on). A stale endpoint is cleared.
+ */
+static once_event_t *
+once__endpoint(once_event_t **evp, uintptr_t tag)
+{
+	once_event_t *ev = *evp;
+
+	if (ev && once__kind(ev) == ONCE__KIND_POOL &&
+	    !once__pool_current(ev, tag))
+		ev = *evp = NULL;
+	return ev;
 }
 
 static inline void
@@ -207,7 +227,7 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 	_Atomic uint32_t *st;
 	uint32_t s;
 
-	if (!tx || !(ev = tx->ev_))
+	if (!tx || !(ev = once__endpoint(&tx->ev_, tx->tag_)))
 		return EINVAL;
 	/*
 	 * Consume tx before the event moves on: *tx may live in memory that
@@ -270,9 +290,12 @@ once_sender_closed(const once_sender_t *tx)
 {
 	uint32_t s;
 
-	if (!tx || !tx->ev_)
+	once_event_t *ev = tx ? tx->ev_ : NULL;
+
+	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
+		    !once__pool_current(ev, tx->tag_)))
 		return 1;
-	s = atomic_load_explicit(once__state(tx->ev_), memory_order_acquire);
+	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	return !once__pending(s);
 }
 
@@ -297,7 +320,7 @@ once_tryrecv(once_receiver_t *rx, void **value)
 	once_event_t *ev;
 	uint32_t s;
 
-	if (!rx || !(ev = rx->ev_))
+	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
@@ -313,9 +336,12 @@ once_receiver_ready(const once_receiver_t *rx)
 {
 	uint32_t s;
 
-	if (!rx || !rx->ev_)
+	once_event_t *ev = rx ? rx->ev_ : NULL;
+
+	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
+		    !once__pool_current(ev, rx->tag_)))
 		return 1;
-	s = atomic_load_explicit(once__state(rx->ev_), memory_order_acquire);
+	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	return !once__pending(s);
 }
 
@@ -328,7 +354,7 @@ once_receiver_close(once_receiver_t *rx)
 	void *arg;
 	uint32_t s;
 
-	if (!rx || !(ev = rx->ev_))
+	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	/* *rx may live in memory the sender frees once it sees RX_CLOSED. */
 	rx->ev_ = NULL;
@@ -388,7 +414,7 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 	_Atomic uint32_t *st;
 	uint32_t s;
 
-	if (!rx || !(ev = rx->ev_) || !fn)
+	if (!fn || !rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
@@ -479,7 +505,7 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 	_Atomic uint32_t *st;
 	uint32_t s;
 
-	if (!rx || !(ev = rx->ev_))
+	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);

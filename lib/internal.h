@@ -207,6 +207,8 @@ ONCE__HIDDEN void once__local_setup(once_local_event_t *ev,
 				    const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__local_pool_put(once_local_event_t *ev);
+ONCE__HIDDEN void once__pool_put(once_event_t *ev);
+ONCE__HIDDEN int once__pool_current(const once_event_t *ev, uintptr_t tag);
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);
