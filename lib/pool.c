@@ -665,14 +665,17 @@ once_pool_trim(once_pool_t *pool, size_t keep)
 
 	if (!pool)
 		return EINVAL;
-	pthread_mutex_lock(&p->lock);
-	/* This thread's cache goes back too; other threads keep theirs. */
+	/*
+	 * This thread's cache goes back too; other threads keep theirs.
+	 * Before the pool lock: finding the entry may take once__reg_lock.
+	 */
 	e = once__tc_get(p);
 	if (e->head) {
 		once__to_limbo(p, e->head, e->n);
 		e->head = NULL;
 		e->n = 0;
 	}
+	pthread_mutex_lock(&p->lock);
 	rcu_read_lock();
 	heads[0] = __cds_lfs_pop_all(&p->free);
 	rcu_read_unlock();
