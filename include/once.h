@@ -107,8 +107,8 @@ typedef struct once_receiver {
  * see once_attr_setspin(3)). Single-threaded events never spin. Returns 0, or EINVAL if spin_ns exceeds
  * ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
  * once_attr_setallocator() - allocator for heap events and pools
- * (once_event_create(), once_channel(), their once_local_* twins, and
- * once_local_pool_*). alloc returns NULL on failure, or memory aligned as
+ * (once_event_create(), once_channel(), their once_local_* twins,
+ * once_pool_* and once_local_pool_*). alloc returns NULL on failure, or memory aligned as
  * malloc(3) aligns it; free receives the size that was asked for and runs
  * on whichever thread drops the last reference. Both NULL restores
  * malloc/free. Returns 0, or EINVAL if exactly one of alloc and free is
@@ -254,11 +254,15 @@ ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
  * once_receiver_t, so every send, receive and notify works on them, and
  * each event behaves as one from once_event_bind() with the pool's
  * attributes (destructor, spin). Once warm, binding and releasing
- * allocate nothing. Lock-free: free events sit on liburcu's RCU-protected
- * stacks and in small per-thread caches; callers never register threads.
+ * allocate nothing. Free events sit in per-thread caches (up to 64 per
+ * pool, for up to 4 pools per thread) and on liburcu's RCU-protected
+ * lock-free stacks; callers never register threads. Binds and releases
+ * take no lock on their common path; growing, trim, stats and destroy
+ * take the pool's lock, and a thread's first use of a pool (or its exit)
+ * takes a global one.
  * A pooled endpoint carries the generation of its event, so a stale copy
- * used after the event was bound again is refused (EINVAL) until the pool
- * is trimmed or destroyed.
+ * used after the event was bound again is refused (EINVAL) as long as the
+ * event's slab exists (until trim, destroy or the heap pool's end).
  * once_pool_init() - an empty pool in caller storage; allocates nothing.
  * Returns 0; EINVAL if pool is NULL; ENOMEM if its lock cannot be made.
  * once_pool_destroy() - free a caller-storage pool's memory (after a grace
@@ -271,8 +275,9 @@ ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
  * when the last reference is gone and the last event is back, whichever
  * comes later.
  * once_pool_bind() - bind a free event, growing the pool by a slab if none
- * is free. Returns 0; ENOMEM if the allocator failed (the pool is still
- * usable); EINVAL for NULL arguments or tx and rx at the same address.
+ * is free. Returns 0; ENOMEM if no event was free and the allocator
+ * failed (the pool is still usable); EINVAL for NULL arguments or tx and
+ * rx at the same address.
  * May wait for a grace period (microseconds) to reuse released events
  * instead of growing.
  * once_pool_stats() - fill *st; live is read off the events' states, so
@@ -384,7 +389,7 @@ ONCE_API int once_local_receiver_notify(once_local_receiver_t *rx,
  */
 struct once_pool_stats {
 	size_t live;		/* events out */
-	size_t free;		/* events ready to bind */
+	size_t free;		/* capacity - live: not out */
 	size_t capacity;	/* live + free */
 	size_t slabs;		/* blocks of events allocated */
 };
