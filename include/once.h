@@ -104,15 +104,15 @@ typedef struct once_receiver {
  * once_attr_setspin() - how long a blocking receive spins on the event
  * before it sleeps on the futex, in nanoseconds; 0 sleeps at once;
  * ONCE_SPIN_DEFAULT restores the library's default (a few microseconds,
- * see once_attr_setspin(3)). Single-threaded events never spin. Returns 0, or EINVAL if spin_ns exceeds
- * ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
+ * see once_attr_setspin(3)). Single-threaded events never spin. Returns 0,
+ * or EINVAL if spin_ns exceeds ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
  * once_attr_setallocator() - allocator for heap events and pools
  * (once_event_create(), once_channel(), their once_local_* twins,
- * once_pool_* and once_local_pool_*). alloc returns NULL on failure, or memory aligned as
- * malloc(3) aligns it; free receives the size that was asked for and runs
- * on whichever thread drops the last reference. Both NULL restores
- * malloc/free. Returns 0, or EINVAL if exactly one of alloc and free is
- * NULL.
+ * once_pool_*, once_local_pool_*). alloc returns NULL on failure, or
+ * memory aligned as malloc(3) aligns it; free receives the size that was
+ * asked for and runs on whichever thread drops the last reference. Both
+ * NULL restores malloc/free. Returns 0, or EINVAL if exactly one of alloc
+ * and free is NULL.
  * Each returns EINVAL if attr is NULL. Not safe to call concurrently on the
  * same attr.
  */
@@ -259,7 +259,8 @@ ONCE_API int once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn,
  * lock-free stacks; callers never register threads. Binds and releases
  * take no lock on their common path; growing, trim, stats and destroy
  * take the pool's lock, and a thread's first use of a pool (or its exit)
- * takes a global one.
+ * takes a global one. A thread that switches between more than four
+ * pools pays that lock, and often a grace period, at each switch.
  * A pooled endpoint carries the generation of its event, so a stale copy
  * used after the event was bound again is refused (EINVAL) as long as the
  * event's slab exists (until trim, destroy or the heap pool's end).
