@@ -256,11 +256,13 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 			break;
 	}
 	if (s == ONCE__NOTIFY) {
+		once__tsan_acquire(ev);
 		fn = ev->notify_;
 		arg = ev->value_;
 	}
 	ev->value_ = value;
 	ONCE__HOOK(ONCE__HOOK_TX_LOCKED, ev);
+	once__tsan_release(ev);
 	atomic_store_explicit(st, target, memory_order_release);
 	ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_PUBLISHED :
 		   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
@@ -309,6 +311,7 @@ once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value)
 	void *v = ev->value_;
 	once_destructor_fn *dtor = ev->dtor_;
 
+	once__tsan_acquire(ev);
 	rx->ev_ = NULL;
 	once__release(ev);
 	return once__deliver(s, v, dtor, value);
@@ -428,6 +431,7 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 				continue;
 			ev->notify_ = fn;
 			ev->value_ = arg;
+			once__tsan_release(ev);
 			atomic_store_explicit(st, ONCE__NOTIFY,
 					      memory_order_release);
 			return 0;

@@ -85,6 +85,30 @@ once__kind(const once_event_t *ev)
 	return ev->flags_ & ONCE__KIND_MASK;
 }
 
+/*
+ * ThreadSanitizer cannot see libonce's atomics when libonce is built
+ * without it (always, for a user's TSan program linked to the installed
+ * library), nor liburcu's inline asm in any build: these calls tell it
+ * about the hand-offs programs rely on. The references are weak: null,
+ * and skipped, unless the TSan runtime is in the process.
+ */
+extern void __tsan_acquire(void *addr) __attribute__((weak));
+extern void __tsan_release(void *addr) __attribute__((weak));
+
+static inline void
+once__tsan_release(void *addr)
+{
+	if (__tsan_release)
+		__tsan_release(addr);
+}
+
+static inline void
+once__tsan_acquire(void *addr)
+{
+	if (__tsan_acquire)
+		__tsan_acquire(addr);
+}
+
 /* The allocator of once_attr_setallocator(), or malloc/free. */
 static inline void *
 once__alloc(once_alloc_fn *alloc, void *ctx, size_t size)

@@ -60,16 +60,6 @@
 
 #include "internal.h"
 
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-/* liburcu's atomics are inline asm TSan cannot see: say what they do. */
-#define ONCE__TSAN_RELEASE(p) __tsan_release(p)
-#define ONCE__TSAN_ACQUIRE(p) __tsan_acquire(p)
-#else
-#define ONCE__TSAN_RELEASE(p) ((void)0)
-#define ONCE__TSAN_ACQUIRE(p) ((void)0)
-#endif
-
 #define ONCE__SLAB_EVENTS	64
 #define ONCE__TC_POOLS		4	/* pools a thread caches for */
 #define ONCE__TC_MAX		64	/* free slots per pool and thread */
@@ -184,7 +174,7 @@ once__registered(struct once__pool *p, uint64_t id)
 static void
 once__push(struct __cds_lfs_stack *s, struct once__slot *slot)
 {
-	ONCE__TSAN_RELEASE(slot);
+	once__tsan_release(slot);
 	cds_lfs_push(s, &slot->node);
 }
 
@@ -287,7 +277,7 @@ once__refill_free(struct once__pool *p, struct once__tc_entry *e)
 	for (k = 0; k < ONCE__TC_MAX / 4; k++) {
 		if (!(n = __cds_lfs_pop(&p->free)))
 			break;
-		ONCE__TSAN_ACQUIRE(once__slot_of_node(n));
+		once__tsan_acquire(once__slot_of_node(n));
 		once__tc_add(e, once__slot_of_node(n));
 	}
 	rcu_read_unlock();
@@ -312,7 +302,7 @@ once__reclaim(struct once__pool *p, struct once__tc_entry *e)
 	for (n = &head->node; n; n = next) {
 		next = n->next;
 		slot = once__slot_of_node(n);
-		ONCE__TSAN_ACQUIRE(slot);
+		once__tsan_acquire(slot);
 		slot->tc_next = list;
 		list = slot;
 		count++;
@@ -686,7 +676,7 @@ once_pool_trim(once_pool_t *pool, size_t keep)
 		for (n = heads[i] ? &heads[i]->node : NULL; n; n = next) {
 			next = n->next;
 			slot = once__slot_of_node(n);
-			ONCE__TSAN_ACQUIRE(slot);
+			once__tsan_acquire(slot);
 			slot->slab->found++;
 			slot->tc_next = list;
 			list = slot;
