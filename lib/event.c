@@ -564,6 +564,15 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 int
 once_recv(once_receiver_t *rx, void **value)
 {
+	once_event_t *ev;
+	uint32_t s;
+
+	/* Already there (the common case in a request/reply daemon)? */
+	if (rx && (ev = once__endpoint(&rx->ev_, rx->tag_))) {
+		s = atomic_load_explicit(once__state(ev), memory_order_acquire);
+		if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
+			return once__take(rx, ev, s, value);
+	}
 	return once__wait(rx, value, CLOCK_MONOTONIC, NULL);
 }
 

@@ -77,6 +77,9 @@ struct once__slot {
 	_Atomic uintptr_t gen;		/* binds so far; endpoints' tag_ */
 } __attribute__((aligned(64)));
 
+_Static_assert(offsetof(struct once__slot, gen) == ONCE__SLOT_GEN_OFFSET,
+	       "internal.h's once__pool_current() reads gen here");
+
 struct once__slab {
 	struct once__slot slots[ONCE__SLAB_EVENTS];
 	struct once__pool *pool;	/* r/o */
@@ -145,6 +148,7 @@ struct once__tc_entry {
 
 struct once__tcache {
 	struct once__tc_entry e[ONCE__TC_POOLS];
+	struct once__tc_entry *last;	/* the entry used last: tried first */
 	unsigned int victim;
 	int keyed;
 };
@@ -222,12 +226,14 @@ static struct once__tc_entry *
 once__tc_get(struct once__pool *p)
 {
 	struct once__tcache *tc = &once__tc;
-	struct once__tc_entry *e;
+	struct once__tc_entry *e = tc->last;
 	int i;
 
+	if (e && e->pool == p && e->id == p->id)
+		return e;
 	for (i = 0; i < ONCE__TC_POOLS; i++)
 		if (tc->e[i].pool == p && tc->e[i].id == p->id)
-			return &tc->e[i];
+			return tc->last = &tc->e[i];
 	if (!tc->keyed) {
 		/* Only so that the key's destructor runs at thread exit. */
 		pthread_setspecific(once__tc_key, tc);
@@ -242,7 +248,7 @@ once__tc_get(struct once__pool *p)
 	once__tc_drop(e);
 	e->pool = p;
 	e->id = p->id;
-	return e;
+	return tc->last = e;
 }
 
 static void
@@ -375,14 +381,6 @@ once__refill(struct once__pool *p, struct once__tc_entry *e)
 		sched_yield();
 	}
 	return once__grow(p, e);
-}
-
-/* Is (ev, tag) a handle of ev's current life? (event.c, pooled events) */
-int
-once__pool_current(const once_event_t *ev, uintptr_t tag)
-{
-	return atomic_load_explicit(&((const struct once__slot *)ev)->gen,
-				    memory_order_relaxed) == tag;
 }
 
 static int
