@@ -104,7 +104,8 @@ typedef struct once_receiver {
  * once_attr_setspin() - how long a blocking receive spins on the event
  * before it sleeps on the futex, in nanoseconds; 0 sleeps at once;
  * ONCE_SPIN_DEFAULT restores the library's default (a few microseconds,
- * see once_attr_setspin(3)). Single-threaded events never spin. Returns 0,
+ * see once_attr_setspin(3)). Single-threaded events never spin, nor does
+ * a process that may run on one CPU only (checked at load). Returns 0,
  * or EINVAL if spin_ns exceeds ONCE_SPIN_MAX and is not ONCE_SPIN_DEFAULT.
  * once_attr_setallocator() - allocator for heap events and pools
  * (once_event_create(), once_channel(), their once_local_* twins,
