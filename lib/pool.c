@@ -306,9 +306,9 @@ once__reclaim(struct once__pool *p, struct once__tc_entry *e)
 		return 0;
 	atomic_fetch_add_explicit(&p->reclaiming, 1, memory_order_relaxed);
 	for (n = &head->node; n; n = next) {
-		next = n->next;
 		slot = once__slot_of_node(n);
-		once__tsan_acquire(slot);
+		once__tsan_acquire(slot);	/* before reading n->next */
+		next = n->next;
 		slot->tc_next = list;
 		list = slot;
 		count++;
@@ -672,9 +672,9 @@ once_pool_trim(once_pool_t *pool, size_t keep)
 		slab->found = 0;
 	for (i = 0; i < 2; i++)
 		for (n = heads[i] ? &heads[i]->node : NULL; n; n = next) {
-			next = n->next;
 			slot = once__slot_of_node(n);
 			once__tsan_acquire(slot);
+			next = n->next;
 			slot->slab->found++;
 			slot->tc_next = list;
 			list = slot;
