@@ -77,12 +77,17 @@ extract()
 }
 
 # Count the programs first: TAP wants the plan before the results.
+# Alias pages are symlinks (copies, in a dist tarball) of their family's
+# page: each program is counted and run once, by name.
 n=0
+seen=" "
 for page in "$srcdir"/man/man3/*.3 "$srcdir"/man/man7/*.7; do
 	test -f "$page" || continue
 	grep -q 'SRC BEGIN' "$page" || continue
 	names=$(extract "$page") || continue
 	for name in $names; do
+		case "$seen" in *" $name "*) continue ;; esac
+		seen="$seen$name "
 		n=$((n + 1))
 	done
 done
@@ -93,10 +98,13 @@ fi
 echo "1..$n"
 
 k=0
+seen=" "
 for page in "$srcdir"/man/man3/*.3 "$srcdir"/man/man7/*.7; do
 	test -f "$page" || continue
 	grep -q 'SRC BEGIN' "$page" || continue
 	for name in $(extract "$page"); do
+		case "$seen" in *" $name "*) continue ;; esac
+		seen="$seen$name "
 		k=$((k + 1))
 		prog=$outdir/${name%.c}
 		# shellcheck disable=SC2086 # CC, CFLAGS and LDFLAGS are lists.
