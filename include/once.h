@@ -197,7 +197,9 @@ ONCE_API int once_sender_closed(const once_sender_t *tx);
  * once_recv() - wait until the value arrives or the sender is closed.
  * Returns 0 and stores the value in *value (if value is NULL, the value is
  * passed to the destructor instead); EPIPE if the sender was closed without
- * sending; EINVAL if rx is cleared or already used. Never EINTR.
+ * sending; EINVAL if rx is cleared or already used. Never EINTR. Like
+ * sem_wait(3), a cancellation point while it sleeps; a cancelled receiver
+ * stays valid (a cleanup handler may close it).
  * once_tryrecv() - the same without waiting: EAGAIN while nothing has
  * arrived (rx stays usable).
  * once_timedrecv() - the same as once_recv(), but gives up at abstime on

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,16 +28,26 @@ once__futex_wait(_Atomic uint32_t *word, uint32_t expected, clockid_t clock,
 		 const struct timespec *abstime)
 {
 	int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
-	int saved = errno, err = 0;
+	int saved = errno, err = 0, oldtype, rc;
 
 	/* The kernel calls a negative tv_sec EINVAL; to us it is the past. */
 	if (abstime && abstime->tv_sec < 0)
 		return ETIMEDOUT;
 	if (abstime && clock == CLOCK_REALTIME)
 		op |= FUTEX_CLOCK_REALTIME;
-	if (syscall(SYS_futex, word, op, expected, abstime, NULL,
-		    FUTEX_BITSET_MATCH_ANY) != 0) {
+	/*
+	 * A cancellation point, as sem_wait() is: syscall() is not one, so
+	 * cancellation is made asynchronous for the sleep alone, as glibc
+	 * does around its own cancellable system calls. A cancelled waiter
+	 * leaves the word WAITING, which every transition handles.
+	 */
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
+	rc = syscall(SYS_futex, word, op, expected, abstime, NULL,
+		     FUTEX_BITSET_MATCH_ANY);
+	if (rc != 0)
 		err = errno;
+	pthread_setcanceltype(oldtype, NULL);
+	if (rc != 0) {
 		/*
 		 * EAGAIN: the word moved. EINTR: a signal handler ran; the
 		 * deadline is absolute, so going round again does not

@@ -694,6 +694,75 @@ START_TEST(test_send_wakes_sleeping_receiver)
 }
 END_TEST
 
+struct cancelled {
+	once_receiver_t rx;
+	int timed;
+	atomic_int started;
+	int closed;
+};
+
+static void
+close_in_cleanup(void *arg)
+{
+	struct cancelled *c = arg;
+
+	c->closed = once_receiver_close(&c->rx) == 0;
+}
+
+static void *
+cancel_target(void *arg)
+{
+	struct cancelled *c = arg;
+	struct timespec ts = deadline_in(CLOCK_REALTIME, 60000000000L);
+	void *v;
+
+	pthread_cleanup_push(close_in_cleanup, c);
+	atomic_store(&c->started, 1);
+	if (c->timed)
+		once_timedrecv(&c->rx, &v, &ts);
+	else
+		once_recv(&c->rx, &v);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+/*
+ * Verify that once_recv and once_timedrecv are cancellation points, like
+ * sem_wait: a thread blocked in them can be cancelled, its cleanup
+ * handler can close the receiver, and the sender then sees EPIPE (the
+ * channel is freed: no leak). Without it the join below would hang.
+ */
+START_TEST(test_recv_is_cancellation_point)
+{
+	struct count_alloc ca = { 0 };
+	once_attr_t a;
+	once_sender_t tx;
+	struct cancelled c;
+	pthread_t t;
+	void *res;
+	int x;
+
+	attr_counting(&a, &ca);
+	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
+	for (c.timed = 0; c.timed < 2; c.timed++) {
+		atomic_init(&c.started, 0);
+		c.closed = 0;
+		ck_assert_int_eq(once_channel(&tx, &c.rx, &a), 0);
+		ck_assert_int_eq(pthread_create(&t, NULL, cancel_target, &c),
+				 0);
+		while (!atomic_load(&c.started))
+			sched_yield();
+		usleep(20000);
+		ck_assert_int_eq(pthread_cancel(t), 0);
+		ck_assert_int_eq(pthread_join(t, &res), 0);
+		ck_assert_ptr_eq(res, PTHREAD_CANCELED);
+		ck_assert_int_eq(c.closed, 1);
+		ck_assert_int_eq(once_send(&tx, &x), EPIPE);
+		ck_assert_int_eq(atomic_load(&ca.live_bytes), 0);
+	}
+}
+END_TEST
+
 /* Verify that caller-storage events make no heap allocation at all. */
 START_TEST(test_event_caller_storage_no_allocation)
 {
@@ -990,6 +1059,7 @@ main(void)
 	tcase_add_test(tc, test_recv_no_eintr_signal_storm);
 	tcase_add_test(tc, test_endpoints_copy_by_assignment);
 	tcase_add_test(tc, test_send_wakes_sleeping_receiver);
+	tcase_add_test(tc, test_recv_is_cancellation_point);
 	tcase_add_test(tc, test_event_caller_storage_no_allocation);
 	tcase_add_test(tc, test_seed_cross_thread_every_kind);
 	suite_add_tcase(s, tc);
