@@ -15,12 +15,17 @@
 
 #include "once.h"
 
-/* Allocator that counts, and fails every call once fail is set. */
+/*
+ * Allocator that counts, fails every call while fail is set, and fails
+ * call number fail_at alone (counting from 1; 0: none).
+ */
 struct count_alloc {
 	atomic_long allocs;
 	atomic_long frees;
 	atomic_long live_bytes;
 	atomic_int fail;
+	atomic_long calls;
+	atomic_long fail_at;
 };
 
 static inline void *
@@ -29,7 +34,8 @@ count_alloc_fn(size_t size, void *ctx)
 	struct count_alloc *ca = ctx;
 	void *p;
 
-	if (atomic_load(&ca->fail))
+	if (atomic_load(&ca->fail) ||
+	    atomic_fetch_add(&ca->calls, 1) + 1 == atomic_load(&ca->fail_at))
 		return NULL;
 	if (!(p = malloc(size)))
 		return NULL;
