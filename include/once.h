@@ -5,7 +5,9 @@
  * one receiver. The receiver may poll for it, or block on a futex until the
  * value arrives or the sender goes away. Binding an event yields a sender
  * and a receiver endpoint; every way of obtaining an event (caller storage,
- * reference-counted heap, channel) ends in the same endpoint types.
+ * reference-counted heap, channel, pool) ends in the same endpoint types.
+ * The once_local_* twins do the same for code that keeps an event on one
+ * thread, without atomics and without a blocking receive.
  *
  * Conventions, as for pthread_*(3):
  *  - functions return 0 or a positive error number; errno is never set;
