@@ -198,6 +198,20 @@ once__endpoint(once_event_t **evp, uintptr_t tag)
 	return ev;
 }
 
+/*
+ * For the queries: is (ev, tag) a live endpoint whose event is still
+ * pending? Cleared and stale endpoints are not (and are left as they are).
+ */
+static int
+once__live_pending(const once_event_t *ev, uintptr_t tag)
+{
+	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
+		    !once__pool_current(ev, tag)))
+		return 0;
+	return once__pending(atomic_load_explicit(
+		once__state((once_event_t *)ev), memory_order_acquire));
+}
+
 static inline void
 once__cpu_relax(void)
 {
@@ -308,15 +322,7 @@ once_sender_close(once_sender_t *tx)
 int
 once_sender_closed(const once_sender_t *tx)
 {
-	uint32_t s;
-
-	once_event_t *ev = tx ? tx->ev_ : NULL;
-
-	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
-		    !once__pool_current(ev, tx->tag_)))
-		return 1;
-	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
-	return !once__pending(s);
+	return !tx || !once__live_pending(tx->ev_, tx->tag_);
 }
 
 /*
@@ -355,15 +361,7 @@ once_tryrecv(once_receiver_t *rx, void **value)
 int
 once_receiver_ready(const once_receiver_t *rx)
 {
-	uint32_t s;
-
-	once_event_t *ev = rx ? rx->ev_ : NULL;
-
-	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
-		    !once__pool_current(ev, rx->tag_)))
-		return 1;
-	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
-	return !once__pending(s);
+	return !rx || !once__live_pending(rx->ev_, rx->tag_);
 }
 
 int

@@ -144,20 +144,25 @@ once_local_channel(once_local_sender_t *tx, once_local_receiver_t *rx,
 
 /*
  * The event of a live endpoint, or NULL: cleared, or a stale copy of a
- * pooled event's endpoint after the pool bound the event again.
+ * pooled event's endpoint after the pool bound the event again, which is
+ * cleared (as event.c's once__endpoint()).
  */
 static once_local_event_t *
-once__ltx(const once_local_sender_t *tx)
+once__local_endpoint(once_local_event_t **evp, uintptr_t tag)
 {
-	return tx && tx->ev_ && once__local_current(tx->ev_, tx->tag_) ?
-	       tx->ev_ : NULL;
+	once_local_event_t *ev = *evp;
+
+	if (ev && !once__local_current(ev, tag))
+		ev = *evp = NULL;
+	return ev;
 }
 
-static once_local_event_t *
-once__lrx(const once_local_receiver_t *rx)
+/* For the queries: a live endpoint whose event is still pending? */
+static int
+once__local_live_pending(const once_local_event_t *ev, uintptr_t tag)
 {
-	return rx && rx->ev_ && once__local_current(rx->ev_, rx->tag_) ?
-	       rx->ev_ : NULL;
+	return ev && once__local_current(ev, tag) &&
+	       once__pending(ev->state_);
 }
 
 /* Move ev to DONE and drop the pair's reference (see event.c). */
@@ -183,11 +188,8 @@ once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
 	once_notify_fn *fn = NULL;
 	void *arg = NULL;
 
-	if (!(ev = once__ltx(tx))) {
-		if (tx)
-			tx->ev_ = NULL;
+	if (!tx || !(ev = once__local_endpoint(&tx->ev_, tx->tag_)))
 		return EINVAL;
-	}
 	tx->ev_ = NULL;
 	switch (ev->state_) {
 	case ONCE__NOTIFY:
@@ -225,9 +227,7 @@ once_local_sender_close(once_local_sender_t *tx)
 int
 once_local_sender_closed(const once_local_sender_t *tx)
 {
-	once_local_event_t *ev = once__ltx(tx);
-
-	return !ev || !once__pending(ev->state_);
+	return !tx || !once__local_live_pending(tx->ev_, tx->tag_);
 }
 
 /* Finish a receive in SENT or TX_CLOSED: rx is the last endpoint. */
@@ -249,11 +249,8 @@ once_local_tryrecv(once_local_receiver_t *rx, void **value)
 {
 	once_local_event_t *ev;
 
-	if (!(ev = once__lrx(rx))) {
-		if (rx)
-			rx->ev_ = NULL;
+	if (!rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
-	}
 	if (ev->state_ == ONCE__SENT || ev->state_ == ONCE__TX_CLOSED)
 		return once__local_take(rx, ev, value);
 	if (once__pending(ev->state_))
@@ -265,9 +262,7 @@ once_local_tryrecv(once_local_receiver_t *rx, void **value)
 int
 once_local_receiver_ready(const once_local_receiver_t *rx)
 {
-	once_local_event_t *ev = once__lrx(rx);
-
-	return !ev || !once__pending(ev->state_);
+	return !rx || !once__local_live_pending(rx->ev_, rx->tag_);
 }
 
 int
@@ -277,11 +272,8 @@ once_local_receiver_close(once_local_receiver_t *rx)
 	once_notify_fn *fn;
 	void *arg;
 
-	if (!(ev = once__lrx(rx))) {
-		if (rx)
-			rx->ev_ = NULL;
+	if (!rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
-	}
 	switch (ev->state_) {
 	case ONCE__BOUND:
 		rx->ev_ = NULL;
@@ -310,13 +302,8 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 {
 	once_local_event_t *ev;
 
-	if (!fn)
+	if (!fn || !rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
-	if (!(ev = once__lrx(rx))) {
-		if (rx)
-			rx->ev_ = NULL;
-		return EINVAL;
-	}
 	switch (ev->state_) {
 	case ONCE__BOUND:
 		ev->notify_ = fn;
