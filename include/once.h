@@ -433,4 +433,13 @@ ONCE_API int once_local_pool_trim(once_local_pool_t *pool, size_t keep);
 }
 #endif
 
+/*
+ * Defined before this header is included, ONCE_INLINE compiles the fast
+ * paths of the commonest calls into the program; see once-inline.h for
+ * what that buys and what it ties the program to.
+ */
+#ifdef ONCE_INLINE
+#include "once-inline.h"
+#endif
+
 #endif /* ONCE_H */

@@ -1,8 +1,8 @@
 /*
  * event.c - the thread-safe one-shot event: its state machine.
  *
- * One 32-bit futex word per event holds the state (internal.h names the
- * values). This table is the single source of truth; the code below, the
+ * One 32-bit futex word per event holds the state (once-inline.h names
+ * the values). This table is the single source of truth; the code below, the
  * comments, the man pages and lib/local.c (the single-threaded twin, the
  * same table without WAITING and LOCKED) follow it. "rx" is the receiver,
  * "tx" the sender; "release" means the endpoint that moved the event to
@@ -66,6 +66,13 @@
  *
  * Model: the transitions above are what a model of this file must encode;
  * change both together.
+ *
+ * ABI: include/once-inline.h compiles the commonest rows into programs
+ * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
+ * LOCKED, receive from SENT or TX_CLOSED to DONE, destroy in UNBOUND or
+ * DONE), and this file starts its functions with the same code. Those
+ * rows, the state values and the flag bits may change only with the
+ * soname.
  */
 #include <errno.h>
 #include <sched.h>
@@ -97,39 +104,33 @@ once__event_ctor(void)
 			CPU_COUNT(&set) == 1;
 }
 
+/*
+ * Every event starts as once_event_init() makes it (once-inline.h), then
+ * takes its kind and, for channels and pools, a first state.
+ */
 void
 once__event_setup(once_event_t *ev, const once_attr_t *attr,
 		  unsigned int kind, uint32_t state)
 {
-	uint32_t flags = kind;
-
-	ev->value_ = NULL;
-	ev->dtor_ = NULL;
-	ev->notify_ = NULL;
-	if (attr) {
-		ev->dtor_ = attr->dtor_;
-		if (attr->flags_ & ONCE__ATTR_SPIN)
-			flags |= ONCE__F_SPIN |
-				 (uint32_t)attr->spin_ns_ << ONCE__SPIN_SHIFT;
-	}
-	ev->flags_ = flags;
+	once__event_init_fast(ev, attr);
+	ev->flags_ |= kind;
 	atomic_store_explicit(once__state(ev), state, memory_order_release);
 }
 
 int
 once_event_init(once_event_t *ev, const once_attr_t *attr)
 {
-	if (!ev)
-		return EINVAL;
-	once__event_setup(ev, attr, ONCE__KIND_CALLER, ONCE__UNBOUND);
-	return 0;
+	return once__event_init_fast(ev, attr);
 }
 
 int
 once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 {
 	uint32_t s = ONCE__UNBOUND;
+	int err = once__event_bind_fast(ev, tx, rx);
 
+	if (err != ONCE__SLOW)
+		return err;
 	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
 		return EINVAL;
 	if (!atomic_compare_exchange_strong_explicit(once__state(ev), &s,
@@ -152,7 +153,10 @@ int
 once_event_destroy(once_event_t *ev)
 {
 	uint32_t s;
+	int err = once__event_destroy_fast(ev);
 
+	if (err != ONCE__SLOW)
+		return err;
 	if (!ev || once__kind(ev) != ONCE__KIND_CALLER)
 		return EINVAL;
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
@@ -308,7 +312,9 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 int
 once_send(once_sender_t *tx, void *value)
 {
-	return once__tx_finish(tx, ONCE__SENT, value);
+	int err = once__send_fast(tx, value);
+
+	return err != ONCE__SLOW ? err : once__tx_finish(tx, ONCE__SENT, value);
 }
 
 int
@@ -346,7 +352,10 @@ once_tryrecv(once_receiver_t *rx, void **value)
 {
 	once_event_t *ev;
 	uint32_t s;
+	int err = once__take_fast(rx, value);
 
+	if (err != ONCE__SLOW)
+		return err;
 	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
@@ -582,8 +591,11 @@ once_recv(once_receiver_t *rx, void **value)
 {
 	once_event_t *ev;
 	uint32_t s;
+	int err = once__take_fast(rx, value);
 
 	/* Already there (the common case in a request/reply daemon)? */
+	if (err != ONCE__SLOW)
+		return err;
 	if (rx && (ev = once__endpoint(&rx->ev_, rx->tag_))) {
 		s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 		if (s == ONCE__SENT || s == ONCE__TX_CLOSED)

@@ -18,22 +18,65 @@
 #define ONCE__HIDDEN __attribute__((visibility("hidden")))
 
 /*
- * Event states, the values of the futex word. The table in event.c says
- * which operation moves between them; it is the single source of truth.
- * Zero is UNBOUND so that all-zero storage is a valid event.
+ * ThreadSanitizer cannot see libonce's atomics when libonce is built
+ * without it (always, for a user's TSan program linked to the installed
+ * library), nor liburcu's inline asm in any build: these calls tell it
+ * about the hand-offs programs rely on. The references are weak: null,
+ * and skipped, unless the TSan runtime is in the process.
  */
-enum {
-	ONCE__UNBOUND = 0,	/* initialised, never bound */
-	ONCE__BOUND = 1,	/* both endpoints live, nothing happened */
-	ONCE__WAITING = 2,	/* as BOUND, and the receiver may sleep */
-	ONCE__SENT = 3,		/* value stored, sender consumed */
-	ONCE__TX_CLOSED = 4,	/* sender closed without a value */
-	ONCE__RX_CLOSED = 5,	/* receiver closed, sender live */
-	ONCE__DONE = 6,		/* both endpoints consumed */
-	ONCE__NOTIFY = 7,	/* as BOUND, and a callback is registered */
-	ONCE__LOCKED = 8,	/* one side is moving the callback or value */
-	ONCE__STATE_MAX = ONCE__LOCKED,
+extern void __tsan_acquire(void *addr) __attribute__((weak));
+extern void __tsan_release(void *addr) __attribute__((weak));
+
+static inline void
+once__tsan_release(void *addr)
+{
+	if (__tsan_release)
+		__tsan_release(addr);
+}
+
+static inline void
+once__tsan_acquire(void *addr)
+{
+	if (__tsan_acquire)
+		__tsan_acquire(addr);
+}
+
+/*
+ * Test hooks: a copy of the library built with ONCE_TEST_HOOKS (for the
+ * tests only, never installed) calls once__test_hook at these points, so
+ * that a test can act as the peer at exactly that instant. LOADED: the
+ * state was read, the CAS that acts on it has not run. PUBLISHED: the
+ * transition that lets the peer go on has happened.
+ */
+enum once__hook_point {
+	ONCE__HOOK_SEND_LOADED,
+	ONCE__HOOK_SEND_PUBLISHED,
+	ONCE__HOOK_TX_LOCKED,		/* tx holds LOCKED, value stored */
+	ONCE__HOOK_TX_CLOSE_LOADED,
+	ONCE__HOOK_TX_CLOSE_PUBLISHED,
+	ONCE__HOOK_RX_CLOSE_LOADED,
+	ONCE__HOOK_RX_CLOSE_PUBLISHED,
+	ONCE__HOOK_WAIT_ANNOUNCED,	/* WAITING set, FUTEX_WAIT not called */
+	ONCE__HOOK_WAIT_TIMED_OUT,	/* ETIMEDOUT, WAITING not taken back */
 };
+
+#ifdef ONCE_TEST_HOOKS
+extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
+#define ONCE__HOOK(point, ev) \
+	(once__test_hook ? once__test_hook(point, ev) : (void)0)
+#else
+#define ONCE__HOOK(point, ev) ((void)0)
+#endif
+
+/*
+ * The fast paths of once-inline.h, compiled into the library with its
+ * hooks and annotations: once_send() and friends start with them, so the
+ * library and a program built with ONCE_INLINE run one implementation.
+ */
+#define ONCE__INLINE_HOOK(point, ev)	ONCE__HOOK(point, ev)
+#define ONCE__INLINE_TSAN_RELEASE(ev)	once__tsan_release(ev)
+#define ONCE__INLINE_TSAN_ACQUIRE(ev)	once__tsan_acquire(ev)
+#include "once-inline.h"
 
 /* States in which both endpoints are live and nothing has arrived. */
 static inline int
@@ -43,24 +86,8 @@ once__pending(uint32_t s)
 	       s == ONCE__LOCKED;
 }
 
-/*
- * once_event_t.flags_, written by init before the event is shared and
- * read-only afterwards: bits 0-1 the storage kind, bit 2 set when bits
- * 8-31 hold a spin budget (ns) from the attributes; without it the
- * default applies, so that all-zero storage gets the default.
- */
-#define ONCE__KIND_MASK		0x3u
-#define ONCE__KIND_CALLER	0x0u	/* caller storage: nothing to free */
-#define ONCE__KIND_HEAP		0x1u	/* struct once__heap: refcounted */
-#define ONCE__KIND_POOL		0x2u	/* a pool's slot: returns to it */
-#define ONCE__F_SPIN		0x4u
-#define ONCE__SPIN_SHIFT	8
-
 /* Default spin budget of a blocking receive, in nanoseconds. */
 #define ONCE__SPIN_DEFAULT	5000u
-
-/* once_attr_t.flags_ */
-#define ONCE__ATTR_SPIN		0x1u
 
 _Static_assert(ONCE_SPIN_MAX <= (UINT32_MAX >> ONCE__SPIN_SHIFT),
 	       "the spin budget must fit in flags_");
@@ -83,30 +110,6 @@ static inline unsigned int
 once__kind(const once_event_t *ev)
 {
 	return ev->flags_ & ONCE__KIND_MASK;
-}
-
-/*
- * ThreadSanitizer cannot see libonce's atomics when libonce is built
- * without it (always, for a user's TSan program linked to the installed
- * library), nor liburcu's inline asm in any build: these calls tell it
- * about the hand-offs programs rely on. The references are weak: null,
- * and skipped, unless the TSan runtime is in the process.
- */
-extern void __tsan_acquire(void *addr) __attribute__((weak));
-extern void __tsan_release(void *addr) __attribute__((weak));
-
-static inline void
-once__tsan_release(void *addr)
-{
-	if (__tsan_release)
-		__tsan_release(addr);
-}
-
-static inline void
-once__tsan_acquire(void *addr)
-{
-	if (__tsan_acquire)
-		__tsan_acquire(addr);
 }
 
 /* The allocator of once_attr_setallocator(), or malloc/free. */
@@ -156,33 +159,6 @@ once__heap_of(once_event_t *ev)
 	return (struct once__heap *)((char *)ev -
 				     offsetof(struct once__heap, ev));
 }
-
-/*
- * Test hooks: a copy of the library built with ONCE_TEST_HOOKS (for the
- * tests only, never installed) calls once__test_hook at these points, so
- * that a test can act as the peer at exactly that instant. LOADED: the
- * state was read, the CAS that acts on it has not run. PUBLISHED: the
- * transition that lets the peer go on has happened.
- */
-enum once__hook_point {
-	ONCE__HOOK_SEND_LOADED,
-	ONCE__HOOK_SEND_PUBLISHED,
-	ONCE__HOOK_TX_LOCKED,		/* tx holds LOCKED, value stored */
-	ONCE__HOOK_TX_CLOSE_LOADED,
-	ONCE__HOOK_TX_CLOSE_PUBLISHED,
-	ONCE__HOOK_RX_CLOSE_LOADED,
-	ONCE__HOOK_RX_CLOSE_PUBLISHED,
-	ONCE__HOOK_WAIT_ANNOUNCED,	/* WAITING set, FUTEX_WAIT not called */
-	ONCE__HOOK_WAIT_TIMED_OUT,	/* ETIMEDOUT, WAITING not taken back */
-};
-
-#ifdef ONCE_TEST_HOOKS
-extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
-#define ONCE__HOOK(point, ev) \
-	(once__test_hook ? once__test_hook(point, ev) : (void)0)
-#else
-#define ONCE__HOOK(point, ev) ((void)0)
-#endif
 
 /* Single-threaded heap event and its header (lib/local.c). */
 struct once__local_heap {

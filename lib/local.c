@@ -18,24 +18,20 @@
 
 #include "internal.h"
 
+/* As event.c's once__event_setup(). */
 void
 once__local_setup(once_local_event_t *ev, const once_attr_t *attr,
 		  unsigned int kind, uint32_t state)
 {
-	ev->value_ = NULL;
-	ev->dtor_ = attr ? attr->dtor_ : NULL;
-	ev->notify_ = NULL;
-	ev->flags_ = kind;
+	once__local_event_init_fast(ev, attr);
+	ev->flags_ |= kind;
 	ev->state_ = state;
 }
 
 int
 once_local_event_init(once_local_event_t *ev, const once_attr_t *attr)
 {
-	if (!ev)
-		return EINVAL;
-	once__local_setup(ev, attr, ONCE__KIND_CALLER, ONCE__UNBOUND);
-	return 0;
+	return once__local_event_init_fast(ev, attr);
 }
 
 static void
@@ -52,6 +48,10 @@ int
 once_local_event_bind(once_local_event_t *ev, once_local_sender_t *tx,
 		      once_local_receiver_t *rx)
 {
+	int err = once__local_event_bind_fast(ev, tx, rx);
+
+	if (err != ONCE__SLOW)
+		return err;
 	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
 		return EINVAL;
 	if (ev->state_ != ONCE__UNBOUND)
@@ -66,6 +66,8 @@ once_local_event_bind(once_local_event_t *ev, once_local_sender_t *tx,
 int
 once_local_event_destroy(once_local_event_t *ev)
 {
+	if (once__local_event_destroy_fast(ev) == 0)
+		return 0;
 	if (!ev || once__local_kind(ev) != ONCE__KIND_CALLER)
 		return EINVAL;
 	if (ev->state_ == ONCE__UNBOUND || ev->state_ == ONCE__DONE)
@@ -213,6 +215,8 @@ once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
 int
 once_local_send(once_local_sender_t *tx, void *value)
 {
+	if (once__local_send_fast(tx, value) == 0)
+		return 0;
 	return once__local_tx_finish(tx, ONCE__SENT, value);
 }
 
@@ -248,7 +252,10 @@ int
 once_local_tryrecv(once_local_receiver_t *rx, void **value)
 {
 	once_local_event_t *ev;
+	int err = once__local_take_fast(rx, value);
 
+	if (err != ONCE__SLOW)
+		return err;
 	if (!rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	if (ev->state_ == ONCE__SENT || ev->state_ == ONCE__TX_CLOSED)

@@ -50,6 +50,8 @@
 
 #include <once.h>
 
+#include "once-bench.h"
+
 #define SLOT_BYTES	128	/* largest state: mutex+cond, 104 bytes */
 #define MAX_RUNS	99
 #define MAX_ROWS	40
@@ -169,12 +171,18 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+void
+bench_fail(const char *what, int err)
+{
+	die("%s: %s", what, strerror(err));
+}
+
 /* A libonce call that must succeed: it returns 0 or an error number. */
 static inline void
 ck(int err, const char *what)
 {
 	if (__builtin_expect(err != 0, 0))
-		die("%s: %s", what, strerror(err));
+		bench_fail(what, err);
 }
 
 static inline uint64_t
@@ -879,6 +887,8 @@ static const struct mech mechs[] = {
 	  futex_create, futex_send, futex_spin_recv, no_op },
 	{ "libonce event", LO, LO_SIZE(ev), 0,
 	  lo_event_create, lo_send, lo_recv, lo_event_destroy },
+	{ "libonce event, inline", LO, LO_SIZE(ev), 0, inline_event_create,
+	  inline_send, inline_recv, inline_event_destroy },
 	{ "libonce event, spin 0", LO0, LO_SIZE(ev), 0,
 	  lo_event_create0, lo_send, lo_recv, lo_event_destroy },
 	{ "libonce heap", LO, LO_SIZE(hev), 0,
@@ -895,6 +905,9 @@ static const struct mech mechs[] = {
 	  lo_pool_create0, lo_send, lo_recv, no_op },
 	{ "libonce local event", LL, sizeof(struct ll_slot), 0,
 	  ll_event_create, ll_send, ll_recv, ll_event_destroy },
+	{ "libonce local event, inline", LL, sizeof(struct ll_slot), 0,
+	  inline_local_create, inline_local_send, inline_local_recv,
+	  inline_local_destroy },
 	{ "libonce local channel", LL, offsetof(struct ll_slot, ev), 0,
 	  ll_channel_create, ll_send, ll_recv, no_op },
 	{ "libonce local pool", LL, offsetof(struct ll_slot, ev), 0,
@@ -2216,6 +2229,10 @@ main(int argc, char **argv)
 	for (s = 0; s < NSCENS; s++)
 		any |= chosen[s];
 	progress = isatty(STDERR_FILENO);
+	/* The inline rows report the sizes of these slots: keep them equal. */
+	if (inline_event_size != LO_SIZE(ev) ||
+	    inline_local_size != sizeof(struct ll_slot))
+		die("once-bench-inline.c's slots differ from once-bench.c's");
 	read_cpus();
 	read_machine();
 	raise_fd_limit();
