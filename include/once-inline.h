@@ -9,18 +9,19 @@
  * What ONCE_INLINE does. once_event_init(), once_event_bind(), once_send(),
  * once_recv(), once_tryrecv(), once_event_destroy() and the same five of the
  * once_local_* twins become static inline functions that do the common
- * case of a caller-storage event in place (a bind with one CAS, a send
- * with one CAS and a store, a receive of a value that is already there
- * with one load and a store) and call the library for everything else:
- * heap and pooled events, a sleeping receiver, a callback, a closed peer,
- * any error. The behaviour is the library's in every case; the fast path
+ * case in place (a bind of a caller-storage event with one CAS, a send
+ * to a receiver that is not asleep with one CAS and a store, a receive of
+ * a value that is already there from a caller-storage event with one load
+ * and a store) and call the library for everything else: binding and
+ * receiving from heap and pooled events (which frees or recycles them),
+ * a sleeping receiver, a callback, a closed peer, any error. The behaviour is the library's in every case; the fast path
  * only saves the calls (once-bench: create, send, receive and destroy of
  * a caller-storage event cost 2.6 times a raw futex word's through the
  * library, 1.05 times inline).
  *
  * The price. The program's binary then knows the layout of once_event_t,
- * once_local_event_t and once_attr_t, and the state values and flag bits
- * below. They are part of the ABI of libonce.so.0: a libonce that changes
+ * once_local_event_t and once_attr_t, and the state values, flag bits and
+ * the pool slot's generation offset below. They are part of the ABI of libonce.so.0: a libonce that changes
  * them changes its soname. A program built without ONCE_INLINE depends on
  * the sizes of the types only.
  *
@@ -71,6 +72,12 @@ enum {
 #define ONCE__KIND_POOL		0x2u	/* a pool's slot: returns to it */
 #define ONCE__F_SPIN		0x4u
 #define ONCE__SPIN_SHIFT	8
+
+/*
+ * A pooled event sits in a slot of its pool that counts its binds at this
+ * offset; its endpoints carry the count of their bind in tag_.
+ */
+#define ONCE__SLOT_GEN_OFFSET	56
 
 /* once_attr_t.flags_: spin_ns_ holds a budget. */
 #define ONCE__ATTR_SPIN		0x1u
@@ -137,10 +144,23 @@ once__event_bind_fast(once_event_t *ev, once_sender_t *tx,
 }
 
 /*
- * BOUND -> LOCKED -> SENT: nobody sleeps and no callback waits. Pooled
- * events (whose endpoints carry a generation) and every other state go to
- * the library. tx is cleared while the event is LOCKED, before SENT lets
- * the receiver free the memory tx may live in.
+ * Is (ev, tag) an endpoint of a pooled ev's current bind? A copy kept
+ * from an earlier bind is stale: the library refuses it.
+ */
+static inline int
+once__pool_current(const once_event_t *ev, uintptr_t tag)
+{
+	const uintptr_t *gen = (const uintptr_t *)
+		(const void *)((const char *)ev + ONCE__SLOT_GEN_OFFSET);
+
+	return __atomic_load_n(gen, __ATOMIC_RELAXED) == tag;
+}
+
+/*
+ * BOUND -> LOCKED -> SENT: nobody sleeps and no callback waits; every
+ * other state, and a stale pooled endpoint, goes to the library. tx is
+ * cleared while the event is LOCKED, before SENT lets the receiver free
+ * the memory tx may live in.
  */
 static inline int
 once__send_fast(once_sender_t *tx, void *value)
@@ -149,7 +169,8 @@ once__send_fast(once_sender_t *tx, void *value)
 	uint32_t s = ONCE__BOUND;
 
 	if (!tx || !(ev = tx->ev_) ||
-	    (ev->flags_ & ONCE__KIND_MASK) == ONCE__KIND_POOL)
+	    ((ev->flags_ & ONCE__KIND_MASK) == ONCE__KIND_POOL &&
+	     !once__pool_current(ev, tx->tag_)))
 		return ONCE__SLOW;
 	ONCE__INLINE_HOOK(ONCE__HOOK_SEND_LOADED, ev);
 	if (!__atomic_compare_exchange_n(&ev->state_, &s, ONCE__LOCKED, 0,

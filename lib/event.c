@@ -71,8 +71,8 @@
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
  * LOCKED, receive from SENT or TX_CLOSED to DONE, destroy in UNBOUND or
  * DONE), and this file starts its functions with the same code. Those
- * rows, the state values and the flag bits may change only with the
- * soname.
+ * rows, the state values, the flag bits and the pool slot's generation
+ * offset may change only with the soname.
  */
 #include <errno.h>
 #include <sched.h>

@@ -209,21 +209,6 @@ ONCE__HIDDEN void once__local_setup(once_local_event_t *ev,
 ONCE__HIDDEN void once__local_pool_put(once_local_event_t *ev);
 ONCE__HIDDEN void once__pool_put(once_event_t *ev);
 
-/*
- * Is (ev, tag) a handle of a pooled ev's current life? The generation
- * sits at this offset of pool.c's slot (asserted there); inline because
- * every use of a pooled endpoint asks.
- */
-#define ONCE__SLOT_GEN_OFFSET	56
-
-static inline int
-once__pool_current(const once_event_t *ev, uintptr_t tag)
-{
-	const _Atomic uintptr_t *gen = (const _Atomic uintptr_t *)
-		((const char *)ev + ONCE__SLOT_GEN_OFFSET);
-
-	return atomic_load_explicit(gen, memory_order_relaxed) == tag;
-}
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);

@@ -221,16 +221,14 @@ once__tc_exit(void *arg)
 		once__tc_drop(&tc->e[i]);
 }
 
-/* This thread's cache entry for p, made if need be. */
-static struct once__tc_entry *
-once__tc_get(struct once__pool *p)
+/* once__tc_get() when p is not the pool this thread used last. */
+static __attribute__((noinline)) struct once__tc_entry *
+once__tc_get_slow(struct once__pool *p)
 {
 	struct once__tcache *tc = &once__tc;
-	struct once__tc_entry *e = tc->last;
+	struct once__tc_entry *e;
 	int i;
 
-	if (e && e->pool == p && e->id == p->id)
-		return e;
 	for (i = 0; i < ONCE__TC_POOLS; i++)
 		if (tc->e[i].pool == p && tc->e[i].id == p->id)
 			return tc->last = &tc->e[i];
@@ -249,6 +247,21 @@ once__tc_get(struct once__pool *p)
 	e->pool = p;
 	e->id = p->id;
 	return tc->last = e;
+}
+
+/*
+ * This thread's cache entry for p, made if need be. The common case (the
+ * pool used last) is inline: callgrind counted half of this function's
+ * instructions in the prologue the slow path needs.
+ */
+static inline struct once__tc_entry *
+once__tc_get(struct once__pool *p)
+{
+	struct once__tc_entry *e = once__tc.last;
+
+	if (e && e->pool == p && e->id == p->id)
+		return e;
+	return once__tc_get_slow(p);
 }
 
 static void

@@ -238,12 +238,15 @@ START_TEST(test_inline_errors_fall_back)
 }
 END_TEST
 
-/* Verify that heap, channel and pooled events work through the library. */
+/*
+ * Verify that heap, channel and pooled events work: their sends inline,
+ * their binds and receives through the library.
+ */
 START_TEST(test_inline_other_kinds_fall_back)
 {
 	once_event_t *hev;
 	once_pool_t pool;
-	once_sender_t tx;
+	once_sender_t tx, stale;
 	once_receiver_t rx;
 	void *v = NULL;
 	int x = 1, y = 2, z = 3;
@@ -263,13 +266,22 @@ START_TEST(test_inline_other_kinds_fall_back)
 	ck_assert_int_eq(once_tryrecv(&rx, &v), 0);
 	ck_assert_ptr_eq(v, &y);
 	ck_assert_int_eq(ncalls(C_TRYRECV), 1);
+	/* A pooled send is inline; a stale copy of its sender is not. */
 	ck_assert_int_eq(once_pool_init(&pool, NULL), 0);
 	ck_assert_int_eq(once_pool_bind(&pool, &tx, &rx), 0);
+	stale = tx;
 	ck_assert_int_eq(once_send(&tx, &z), 0);
-	ck_assert_int_eq(ncalls(C_SEND), 1);
+	ck_assert_int_eq(ncalls(C_SEND), 0);
 	ck_assert_int_eq(once_recv(&rx, &v), 0);
 	ck_assert_ptr_eq(v, &z);
 	ck_assert_int_eq(ncalls(C_RECV), 2);
+	ck_assert_int_eq(once_pool_bind(&pool, &tx, &rx), 0);
+	ck_assert_ptr_eq(stale.ev_, tx.ev_);
+	ck_assert_int_eq(once_send(&stale, &x), EINVAL);
+	ck_assert_int_eq(ncalls(C_SEND), 1);
+	ck_assert_int_eq(once_tryrecv(&rx, &v), EAGAIN);
+	ck_assert_int_eq(once_sender_close(&tx), 0);
+	ck_assert_int_eq(once_recv(&rx, &v), EPIPE);
 	ck_assert_int_eq(once_pool_destroy(&pool), 0);
 }
 END_TEST
