@@ -964,6 +964,7 @@ struct row {
 	const struct mech *m;
 	char name[64];
 	int threads;			/* pool-mt */
+	unsigned int spin_ns, delay_ns;	/* spin */
 	const struct row *base;		/* the ratio's denominator */
 	char skip[128];			/* why the row did not run */
 	unsigned long iters;
@@ -1309,6 +1310,16 @@ live_teardown(struct scen *sc)
 	memset(&lv, 0, sizeof(lv));
 }
 
+/* Stand for work that takes ns: spin on the clock (a vDSO call). */
+static void
+busy_for(unsigned int ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	while (now_ns() < end)
+		cpu_relax();
+}
+
 /* ---------------------------------------------------------------------
  * Scenario pingpong: thread A (first CPU) makes a reply event and sends
  * its address on the current request event; B (second CPU) receives it,
@@ -1321,6 +1332,7 @@ live_teardown(struct scen *sc)
 static struct pp {
 	const struct mech *m;
 	unsigned long iters;
+	unsigned int delay_ns;		/* B works this long before replying */
 	pthread_barrier_t start;
 	uint64_t elapsed;
 	long csw[2];
@@ -1374,6 +1386,8 @@ pp_b(void *arg)
 		if ((rep = m->recv(req)) != &pp.rep[i % PP_RING])
 			bad_value(m, &pp.rep[i % PP_RING], rep);
 		m->destroy(req);
+		if (pp.delay_ns)
+			busy_for(pp.delay_ns);
 		next = NULL;
 		if (i + 1 < pp.iters) {
 			next = &pp.req[(i + 1) % PP_RING];
@@ -1418,6 +1432,61 @@ pp_setup(struct scen *sc)
 		if (mechs[i].flags & M_TS)
 			add_row(sc, &mechs[i], 2);
 	base_on_floor(sc);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Scenario spin: the pingpong of a caller-storage event with a range of
+ * spin budgets, while the replying thread works for a range of times
+ * before it replies. It is the measurement behind the default budget and
+ * what a user tunes once_attr_setspin() with: spinning pays while the
+ * reply comes within the budget, and costs CPU time when it does not.
+ * Each row's ratio divides by the spin-0 row of the same reply delay.
+ */
+static const unsigned int sweep_spins[] = { 0, 1000, 2000, 5000, 20000 };
+static const unsigned int sweep_delays[] = { 0, 3000, 10000 };
+static once_attr_t attr_sweep;
+
+static void
+sweep_create(void *slot)
+{
+	lo_event_make(slot, &attr_sweep);
+}
+
+static const struct mech sweep_mech = {
+	"libonce event", LO, LO_SIZE(ev), 0,
+	sweep_create, lo_send, lo_recv, lo_event_destroy
+};
+
+static void
+sweep_run(struct row *r, unsigned long iters, struct sample *s)
+{
+	ck(once_attr_setspin(&attr_sweep, r->spin_ns), "once_attr_setspin");
+	pp.delay_ns = r->delay_ns;
+	pp_run(r, iters, s);
+	pp.delay_ns = 0;
+}
+
+static int
+sweep_setup(struct scen *sc)
+{
+	struct row *r, *base;
+	size_t d, k;
+
+	for (d = 0; d < sizeof(sweep_delays) / sizeof(sweep_delays[0]); d++) {
+		base = NULL;
+		for (k = 0; k < sizeof(sweep_spins) / sizeof(sweep_spins[0]);
+		     k++) {
+			r = add_row(sc, &sweep_mech, 2);
+			r->spin_ns = sweep_spins[k];
+			r->delay_ns = sweep_delays[d];
+			snprintf(r->name, sizeof(r->name),
+				 "reply after %u us, spin %u us",
+				 r->delay_ns / 1000, r->spin_ns / 1000);
+			base = base ? base : r;
+			r->base = base;
+		}
+	}
 	return 0;
 }
 
@@ -1605,6 +1674,13 @@ static struct scen scens[] = {
 		  "where the row does); allocs/op and ctx sw/rt count "
 		  "both threads per round trip",
 	  .start_iters = 64, .setup = pp_setup, .run = pp_run },
+	{ .name = "spin", .unit = "ns/round trip",
+	  .ratio_label = "vs spin 0",
+	  .what = "ns per round trip of a libonce event between two pinned "
+		  "threads, for spin budgets (once_attr_setspin) against how "
+		  "long the replying thread works before it replies; ctx "
+		  "sw/rt: sleeps per round trip",
+	  .start_iters = 64, .setup = sweep_setup, .run = sweep_run },
 	{ .name = "pool-mt", .unit = "M cycles/s",
 	  .ratio_label = "vs 1 thread",
 	  .what = "million create/send/receive/destroy cycles per second, "
@@ -1784,7 +1860,8 @@ md_spin_gain(const struct scen *sc)
 static void
 md_scenario(const struct scen *sc)
 {
-	int pp_cols = !strcmp(sc->name, "pingpong"), i;
+	int pp_cols = !strcmp(sc->name, "pingpong") ||
+		      !strcmp(sc->name, "spin"), i;
 
 	printf("## %s\n\n%s", sc->name, sc->what);
 	if (sc->steal >= 0)
@@ -1800,7 +1877,7 @@ md_scenario(const struct scen *sc)
 	printf("|---|--:|--:|--:|--:|--:|%s\n", pp_cols ? "--:|" : "");
 	for (i = 0; i < sc->nrows; i++)
 		md_row(&sc->rows[i], pp_cols);
-	if (pp_cols)
+	if (!strcmp(sc->name, "pingpong"))
 		md_spin_gain(sc);
 	putchar('\n');
 	fflush(stdout);
@@ -1862,8 +1939,12 @@ json_row(FILE *f, const struct scen *sc, const struct row *r)
 	json_num(f, "max", r->max);
 	json_num(f, "ratio", ratio(r));
 	json_num(f, "allocs_per_op", allocs_per_op(r));
-	if (!strcmp(sc->name, "pingpong"))
+	if (!strcmp(sc->name, "pingpong") || !strcmp(sc->name, "spin"))
 		json_num(f, "ctx_switches_per_rt", r->csw_median);
+	if (!strcmp(sc->name, "spin")) {
+		fprintf(f, ", \"spin_ns\": %u", r->spin_ns);
+		fprintf(f, ", \"reply_delay_ns\": %u", r->delay_ns);
+	}
 	if (!strcmp(sc->name, "pool-mt"))
 		fprintf(f, ", \"threads\": %d", r->threads);
 	fprintf(f, ", \"runs\": [");
@@ -2110,8 +2191,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: once-bench [-s SCENARIO[,...]] [-r RUNS] [-t MS] [--quick]\n"
 "                  [--json] [--svg FILE]\n"
-"  -s SCENARIO  churn, live, pingpong, pool-mt, size (repeatable or a\n"
-"               comma list; default: all)\n"
+"  -s SCENARIO  churn, live, pingpong, spin, pool-mt, size (repeatable\n"
+"               or a comma list; default: all)\n"
 "  -r RUNS      runs per row, interleaved across rows (default 7)\n"
 "  -t MS        length of one run in milliseconds (default 200)\n"
 "  --quick      5 runs of 40 ms: the whole set in well under 20 s\n"
@@ -2201,6 +2282,7 @@ libonce_setup(void)
 {
 	ck(once_attr_init(&attr_nospin), "once_attr_init");
 	ck(once_attr_setspin(&attr_nospin, 0), "once_attr_setspin");
+	ck(once_attr_init(&attr_sweep), "once_attr_init");
 	ck(once_pool_init(pool_spin, NULL), "once_pool_init");
 	ck(once_pool_init(pool_nospin, &attr_nospin), "once_pool_init");
 	ck(once_local_pool_init(lpool, NULL), "once_local_pool_init");
@@ -2213,6 +2295,7 @@ libonce_teardown(void)
 	ck(once_pool_destroy(pool_nospin), "once_pool_destroy");
 	ck(once_local_pool_destroy(lpool), "once_local_pool_destroy");
 	ck(once_attr_destroy(&attr_nospin), "once_attr_destroy");
+	ck(once_attr_destroy(&attr_sweep), "once_attr_destroy");
 }
 
 int
