@@ -487,6 +487,7 @@ struct late_send {
 	once_sender_t tx;
 	long delay_us;
 	void *value;
+	int close;		/* close the sender instead of sending */
 };
 
 static void *
@@ -495,7 +496,10 @@ late_send_thread(void *arg)
 	struct late_send *s = arg;
 
 	usleep(s->delay_us);
-	ck_assert_int_eq(once_send(&s->tx, s->value), 0);
+	if (s->close)
+		ck_assert_int_eq(once_sender_close(&s->tx), 0);
+	else
+		ck_assert_int_eq(once_send(&s->tx, s->value), 0);
 	return NULL;
 }
 
@@ -520,6 +524,7 @@ START_TEST(test_clockrecv_max_deadline_waits)
 	for (c = 0; c < 2; c++) {
 		bind_new(&ev, &s.tx, &rx, NULL);
 		s.delay_us = 20000;
+		s.close = 0;
 		s.value = &x;
 		ck_assert_int_eq(pthread_create(&t, NULL, late_send_thread,
 						&s), 0);
@@ -557,23 +562,40 @@ storm_thread(void *arg)
 	return NULL;
 }
 
+/* The waits a signal storm hits in test_recv_no_eintr_signal_storm. */
+enum storm_wait {
+	SW_RECV,		/* once_recv, no spin */
+	SW_RECV_SPIN,		/* once_recv, default spin */
+	SW_TIMED,		/* once_timedrecv */
+	SW_CLOCK_MONO,		/* once_clockrecv, CLOCK_MONOTONIC */
+	SW_CLOCK_REAL,		/* once_clockrecv, CLOCK_REALTIME */
+	SW_TIMEOUT_REWAIT,	/* ETIMEDOUT under the storm, then once_recv */
+	SW_POOL,		/* once_recv on a pooled event */
+	SW_CLOSED,		/* once_recv, the sender closes: EPIPE */
+	SW_N
+};
+
 /*
- * Verify that no receive returns EINTR: a storm of signals whose handler
- * is installed without SA_RESTART hits the receiver while it sleeps in
- * once_recv and in once_timedrecv.
+ * Verify that no wait returns EINTR or loses its value: a storm of
+ * signals whose handler is installed without SA_RESTART hits the receiver
+ * while it sleeps in every kind of receive, on both clocks, in a timed
+ * receive that times out and waits again, on a pooled event, and while
+ * it waits for a sender that closes.
  */
 START_TEST(test_recv_no_eintr_signal_storm)
 {
 	struct sigaction sa;
 	once_attr_t a;
 	once_event_t ev;
+	once_pool_t pool;
 	once_receiver_t rx;
 	struct late_send s;
 	struct storm st;
 	struct timespec ts;
 	pthread_t sender, stormer;
+	long before;
 	void *v;
-	int x, round;
+	int x, w, err;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = count_signal;
@@ -581,28 +603,60 @@ START_TEST(test_recv_no_eintr_signal_storm)
 	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
 	ck_assert_int_eq(once_attr_init(&a), 0);
 	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
+	ck_assert_int_eq(once_pool_init(&pool, &a), 0);
 	st.target = pthread_self();
 	atomic_init(&st.stop, 0);
 	ck_assert_int_eq(pthread_create(&stormer, NULL, storm_thread, &st), 0);
-	for (round = 0; round < 2; round++) {
-		bind_new(&ev, &s.tx, &rx, &a);
+	for (w = 0; w < SW_N; w++) {
+		if (w == SW_POOL)
+			ck_assert_int_eq(once_pool_bind(&pool, &s.tx, &rx), 0);
+		else
+			bind_new(&ev, &s.tx, &rx, w == SW_RECV_SPIN ? NULL : &a);
 		s.delay_us = 50000;
 		s.value = &x;
+		s.close = w == SW_CLOSED;
+		v = NULL;
+		before = atomic_load(&signals_seen);
 		ck_assert_int_eq(pthread_create(&sender, NULL,
 						late_send_thread, &s), 0);
-		if (round == 0) {
-			ck_assert_int_eq(once_recv(&rx, &v), 0);
-		} else {
+		switch (w) {
+		case SW_TIMED:
 			ts = deadline_in(CLOCK_REALTIME, 60000000000L);
-			ck_assert_int_eq(once_timedrecv(&rx, &v, &ts), 0);
+			err = once_timedrecv(&rx, &v, &ts);
+			break;
+		case SW_CLOCK_MONO:
+		case SW_CLOCK_REAL:
+			ts = deadline_in(w == SW_CLOCK_MONO ? CLOCK_MONOTONIC :
+					 CLOCK_REALTIME, 60000000000L);
+			err = once_clockrecv(&rx, &v, w == SW_CLOCK_MONO ?
+					     CLOCK_MONOTONIC : CLOCK_REALTIME,
+					     &ts);
+			break;
+		case SW_TIMEOUT_REWAIT:
+			ts = deadline_in(CLOCK_MONOTONIC, 10000000L);
+			ck_assert_int_eq(once_clockrecv(&rx, &v, CLOCK_MONOTONIC,
+							&ts), ETIMEDOUT);
+			err = once_recv(&rx, &v);
+			break;
+		default:
+			err = once_recv(&rx, &v);
+			break;
 		}
-		ck_assert_ptr_eq(v, &x);
+		ck_assert_msg(err == (w == SW_CLOSED ? EPIPE : 0),
+			      "wait %d returned %d", w, err);
+		if (w != SW_CLOSED)
+			ck_assert_ptr_eq(v, &x);
 		ck_assert_int_eq(pthread_join(sender, NULL), 0);
-		ck_assert_int_eq(once_event_destroy(&ev), 0);
+		if (w != SW_POOL)
+			ck_assert_int_eq(once_event_destroy(&ev), 0);
+		ck_assert_msg(atomic_load(&signals_seen) > before,
+			      "no signal hit wait %d", w);
 	}
 	atomic_store(&st.stop, 1);
 	ck_assert_int_eq(pthread_join(stormer, NULL), 0);
-	ck_assert_msg(atomic_load(&signals_seen) > 10,
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+	ck_assert_int_eq(once_attr_destroy(&a), 0);
+	ck_assert_msg(atomic_load(&signals_seen) > 10 * SW_N,
 		      "the storm delivered only %ld signals",
 		      atomic_load(&signals_seen));
 }
