@@ -65,7 +65,8 @@
  *    finds the event complete, or from the close that got there first.
  *
  * Model: the transitions above are what a model of this file must encode;
- * change both together.
+ * change both together. lib/event.pml is that model, checked by spin
+ * under make check (tests/model.sh).
  *
  * ABI: include/once-inline.h compiles the commonest rows into programs
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
