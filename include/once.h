@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -243,7 +244,9 @@ ONCE_API int once_receiver_close(once_receiver_t *rx);
  * event fn may run on another thread than the receiver's user, so it
  * touches rx only if that user does not (typically it wakes the user).
  * Returns 0; EBUSY if a callback is registered and nothing has arrived
- * yet; EINVAL if fn is NULL or rx is cleared. While a callback is
+ * yet; EINVAL if fn is NULL or rx is cleared; ENOMEM if the waiter record
+ * that inspection reads (see once_event_inspect() below) could not be
+ * allocated, in which case nothing changed. While a callback is
  * registered and nothing has arrived, a blocking or timed receive returns
  * EBUSY; once_tryrecv() and once_receiver_ready() work as usual.
  */
@@ -428,6 +431,72 @@ ONCE_API int once_local_pool_bind(once_local_pool_t *pool,
 ONCE_API int once_local_pool_stats(const once_local_pool_t *pool,
 				   struct once_pool_stats *st);
 ONCE_API int once_local_pool_trim(once_local_pool_t *pool, size_t keep);
+
+/*
+ * Seeing inside: who waits on what, and since when.
+ *
+ * A receiver waits when it sleeps in once_recv(), once_timedrecv() or
+ * once_clockrecv() (after its spin), or while a callback it registered
+ * with once_receiver_notify() (or the once_local_ twin) has not run. The
+ * library records such a waiter only on that path (nothing on a receive
+ * that finds its value), as a struct once_waiter:
+ *  - event: the once_event_t or once_local_event_t waited on;
+ *  - tid: the waiting thread (gettid(2)), or the thread that registered
+ *    the callback;
+ *  - how: ONCE_WAIT_BLOCKING, ONCE_WAIT_TIMED or ONCE_WAIT_NOTIFY;
+ *  - since: when it began to sleep or registered, on CLOCK_MONOTONIC;
+ *  - frames, nframes: the return addresses of the call stack at that
+ *    point (backtrace(3)), when backtraces are on; else nframes is 0.
+ * Backtraces are off unless the environment has ONCE_BACKTRACE=1 when the
+ * library is loaded, or once_inspect_setbacktrace() turns them on; taking
+ * one costs microseconds on each wait that records it.
+ *
+ * once_event_inspect() - call fn(w, arg) for each waiter on ev.
+ * once_pool_inspect() - the same for every event of pool.
+ * once_local_event_inspect(), once_local_pool_inspect() - the same for
+ * the single-threaded twins (whose only waiters are callbacks).
+ * Each copies the waiters first and calls fn with no internal lock held:
+ * fn may call libonce, on the same event or pool too, and a waiter it is
+ * told about may have stopped waiting meanwhile. Return 0, ENOMEM (the
+ * copy could not be made; fn was not called), or EINVAL (NULL ev, pool or
+ * fn). The thread-safe ones are safe to call from any thread.
+ * once_inspect_setbacktrace() - turn backtraces on (enable != 0) or off
+ * for the waits that begin afterwards. Returns 0.
+ * once_waiter_print() - write w to file descriptor fd: one line with the
+ * thread, the kind of wait and its age, then one line per frame,
+ * symbolised as backtrace_symbols_fd(3) does. Returns 0, or EINVAL if w
+ * is NULL.
+ *
+ * Recording a callback allocates a small record: once_receiver_notify()
+ * and once_local_receiver_notify() fail with ENOMEM when it cannot be
+ * had, before anything changed.
+ */
+#define ONCE_WAIT_BLOCKING	1	/* once_recv() */
+#define ONCE_WAIT_TIMED		2	/* once_timedrecv(), once_clockrecv() */
+#define ONCE_WAIT_NOTIFY	3	/* a callback registered */
+#define ONCE_BACKTRACE_MAX	32
+
+struct once_waiter {
+	const void *event;
+	pid_t tid;
+	int how;
+	struct timespec since;
+	int nframes;
+	void *frames[ONCE_BACKTRACE_MAX];
+};
+
+typedef void once_inspect_fn(const struct once_waiter *w, void *arg);
+
+ONCE_API int once_event_inspect(once_event_t *ev, once_inspect_fn *fn,
+				void *arg);
+ONCE_API int once_pool_inspect(once_pool_t *pool, once_inspect_fn *fn,
+			       void *arg);
+ONCE_API int once_local_event_inspect(once_local_event_t *ev,
+				      once_inspect_fn *fn, void *arg);
+ONCE_API int once_local_pool_inspect(once_local_pool_t *pool,
+				     once_inspect_fn *fn, void *arg);
+ONCE_API int once_inspect_setbacktrace(int enable);
+ONCE_API int once_waiter_print(const struct once_waiter *w, int fd);
 
 #ifdef __cplusplus
 }

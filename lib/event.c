@@ -76,8 +76,10 @@
  * offset may change only with the soname.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "futex.h"
@@ -296,6 +298,7 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 		once__tsan_acquire(ev);
 		fn = ev->notify_;
 		arg = ev->value_;
+		once__wrec_drop(ev);
 	}
 	ev->value_ = value;
 	ONCE__HOOK(ONCE__HOOK_TX_LOCKED, ev);
@@ -413,6 +416,7 @@ once_receiver_close(once_receiver_t *rx)
 				continue;
 			fn = ev->notify_;
 			arg = ev->value_;
+			once__wrec_drop(ev);
 			atomic_store_explicit(st, ONCE__RX_CLOSED,
 					      memory_order_release);
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
@@ -439,12 +443,17 @@ once_receiver_close(once_receiver_t *rx)
 int
 once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 {
+	struct once__wrec *rec;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	uint32_t s;
+	int err = 0;
 
 	if (!fn || !rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
+	if (!(rec = malloc(sizeof(*rec))))
+		return ENOMEM;
+	once__wrec_init(rec, ev, once__pool_of(ev), ONCE_WAIT_NOTIFY);
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	for (;;) {
@@ -457,6 +466,11 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 				continue;
 			ev->notify_ = fn;
 			ev->value_ = arg;
+			/*
+			 * Listed while LOCKED: the record is the only one of
+			 * this callback when the side that takes it drops it.
+			 */
+			once__wrec_add(rec);
 			once__tsan_release(ev);
 			atomic_store_explicit(st, ONCE__NOTIFY,
 					      memory_order_release);
@@ -465,16 +479,22 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 			s = once__unlocked(st);
 			continue;
 		case ONCE__NOTIFY:
-			return EBUSY;
+			err = EBUSY;
+			break;
 		case ONCE__SENT:
 		case ONCE__TX_CLOSED:
-			fn(arg);
-			return 0;
+			break;
 		default:
 			rx->ev_ = NULL;
-			return EINVAL;
+			err = EINVAL;
+			break;
 		}
+		break;
 	}
+	free(rec);
+	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
+		fn(arg);
+	return err;
 }
 
 static inline int
@@ -524,23 +544,15 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 }
 
 /*
- * The blocking receive (longer than a screen: it is the receiving half of
- * the state machine). abstime NULL waits without limit.
+ * The blocking receive from state s (longer than a screen: it is the
+ * receiving half of the state machine). abstime NULL waits without limit.
  */
 static int
-once__wait(once_receiver_t *rx, void **value, clockid_t clock,
-	   const struct timespec *abstime)
+once__wait_loop(once_receiver_t *rx, once_event_t *ev, uint32_t s,
+		void **value, clockid_t clock, const struct timespec *abstime)
 {
-	once_event_t *ev;
-	_Atomic uint32_t *st;
-	uint32_t s;
+	_Atomic uint32_t *st = once__state(ev);
 
-	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
-		return EINVAL;
-	st = once__state(ev);
-	s = atomic_load_explicit(st, memory_order_acquire);
-	if (s == ONCE__BOUND)
-		s = once__spin(ev, s, clock, abstime);
 	for (;;) {
 		switch (s) {
 		case ONCE__NOTIFY:
@@ -585,6 +597,50 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 			return EINVAL;
 		}
 	}
+}
+
+static void
+once__wrec_cleanup(void *rec)
+{
+	once__wrec_del(rec);
+}
+
+/*
+ * A receive about to sleep: listed for inspection while it waits, and
+ * unlisted however the wait ends, cancellation included.
+ */
+static int
+once__wait_listed(once_receiver_t *rx, once_event_t *ev, uint32_t s,
+		  void **value, clockid_t clock,
+		  const struct timespec *abstime)
+{
+	struct once__wrec rec;
+	int err;
+
+	once__wrec_init(&rec, ev, once__pool_of(ev),
+			abstime ? ONCE_WAIT_TIMED : ONCE_WAIT_BLOCKING);
+	once__wrec_add(&rec);
+	pthread_cleanup_push(once__wrec_cleanup, &rec);
+	err = once__wait_loop(rx, ev, s, value, clock, abstime);
+	pthread_cleanup_pop(1);
+	return err;
+}
+
+static int
+once__wait(once_receiver_t *rx, void **value, clockid_t clock,
+	   const struct timespec *abstime)
+{
+	once_event_t *ev;
+	uint32_t s;
+
+	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
+		return EINVAL;
+	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
+	if (s == ONCE__BOUND)
+		s = once__spin(ev, s, clock, abstime);
+	if (s == ONCE__BOUND || s == ONCE__WAITING)
+		return once__wait_listed(rx, ev, s, value, clock, abstime);
+	return once__wait_loop(rx, ev, s, value, clock, abstime);
 }
 
 int

@@ -209,6 +209,45 @@ ONCE__HIDDEN void once__local_setup(once_local_event_t *ev,
 ONCE__HIDDEN void once__local_pool_put(once_local_event_t *ev);
 ONCE__HIDDEN void once__pool_put(once_event_t *ev);
 
+/*
+ * Waiter records (inspect.c). A blocking receive keeps its record on its
+ * stack, registered while it sleeps; a thread-safe callback's record is
+ * allocated by notify and registered until the callback is taken. The
+ * registry is keyed by the event's address; pool is the struct once__pool
+ * of a pooled event (for once_pool_inspect), else NULL. A single-threaded
+ * callback's record is reachable from its event alone (local.c) and never
+ * registered: the twins take no lock.
+ */
+struct once__wrec {
+	struct once_waiter w;
+	const void *pool;
+	void *arg;			/* local callbacks: fn's argument */
+	struct once__wrec *next, *prev;
+};
+
+ONCE__HIDDEN void once__wrec_init(struct once__wrec *r, const void *ev,
+				  const void *pool, int how);
+ONCE__HIDDEN void once__wrec_add(struct once__wrec *r);
+ONCE__HIDDEN void once__wrec_del(struct once__wrec *r);
+ONCE__HIDDEN void once__wrec_drop(const void *ev);
+
+/*
+ * The copies an inspection makes before it calls back with no lock held:
+ * push may fail (err = ENOMEM); report calls fn for each copy unless a
+ * push failed, frees them, and returns 0 or the error.
+ */
+struct once__wlist {
+	struct once_waiter *v;
+	size_t n, cap;
+	int err;
+};
+
+ONCE__HIDDEN void once__wlist_push(struct once__wlist *l,
+				   const struct once_waiter *w);
+ONCE__HIDDEN int once__wlist_report(struct once__wlist *l,
+				    once_inspect_fn *fn, void *arg);
+ONCE__HIDDEN const void *once__pool_of(once_event_t *ev);
+
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);

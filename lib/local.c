@@ -182,6 +182,17 @@ once__local_release(once_local_event_t *ev)
 	}
 }
 
+/* Take a registered callback's argument; its record goes. */
+static void *
+once__local_take_arg(once_local_event_t *ev)
+{
+	struct once__wrec *rec = ev->value_;
+	void *arg = rec->arg;
+
+	free(rec);
+	return arg;
+}
+
 /* The sender's half: publish target, SENT (with value) or TX_CLOSED. */
 static int
 once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
@@ -196,7 +207,7 @@ once__local_tx_finish(once_local_sender_t *tx, uint32_t target, void *value)
 	switch (ev->state_) {
 	case ONCE__NOTIFY:
 		fn = ev->notify_;
-		arg = ev->value_;
+		arg = once__local_take_arg(ev);
 		/* fall through */
 	case ONCE__BOUND:
 		ev->value_ = value;
@@ -289,7 +300,7 @@ once_local_receiver_close(once_local_receiver_t *rx)
 	case ONCE__NOTIFY:
 		rx->ev_ = NULL;
 		fn = ev->notify_;
-		arg = ev->value_;
+		arg = once__local_take_arg(ev);
 		ev->state_ = ONCE__RX_CLOSED;
 		fn(arg);
 		return 0;
@@ -303,18 +314,27 @@ once_local_receiver_close(once_local_receiver_t *rx)
 	}
 }
 
+/*
+ * A registered callback keeps fn in notify_ and, in value_, its waiter
+ * record (with fn's argument), which inspection reads off the event.
+ */
 int
 once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 			   void *arg)
 {
 	once_local_event_t *ev;
+	struct once__wrec *rec;
 
 	if (!fn || !rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
 	switch (ev->state_) {
 	case ONCE__BOUND:
+		if (!(rec = malloc(sizeof(*rec))))
+			return ENOMEM;
+		once__wrec_init(rec, ev, NULL, ONCE_WAIT_NOTIFY);
+		rec->arg = arg;
 		ev->notify_ = fn;
-		ev->value_ = arg;
+		ev->value_ = rec;
 		ev->state_ = ONCE__NOTIFY;
 		return 0;
 	case ONCE__NOTIFY:
@@ -327,4 +347,17 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 		rx->ev_ = NULL;
 		return EINVAL;
 	}
+}
+
+int
+once_local_event_inspect(once_local_event_t *ev, once_inspect_fn *fn,
+			 void *arg)
+{
+	struct once__wlist l = { NULL, 0, 0, 0 };
+
+	if (!ev || !fn)
+		return EINVAL;
+	if (ev->state_ == ONCE__NOTIFY)
+		once__wlist_push(&l, &((struct once__wrec *)ev->value_)->w);
+	return once__wlist_report(&l, fn, arg);
 }

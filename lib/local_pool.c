@@ -141,6 +141,8 @@ once__pool_grow(once_local_pool_t *pool)
 	for (i = ONCE__SLAB_EVENTS - 1; i >= 0; i--) {
 		slab->slots[i].slab = slab;
 		slab->slots[i].gen = 0;
+		/* Free, as inspection reads it: never NOTIFY. */
+		slab->slots[i].ev.state_ = ONCE__UNBOUND;
 		slab->slots[i].next = pool->free_;
 		pool->free_ = &slab->slots[i];
 	}
@@ -231,4 +233,25 @@ once_local_pool_trim(once_local_pool_t *pool, size_t keep)
 			sp = &slab->next;
 		}
 	return 0;
+}
+
+int
+once_local_pool_inspect(once_local_pool_t *pool, once_inspect_fn *fn,
+			void *arg)
+{
+	struct once__wlist l = { NULL, 0, 0, 0 };
+	struct once__local_slab *slab;
+	once_local_event_t *ev;
+	int i;
+
+	if (!pool || !fn)
+		return EINVAL;
+	for (slab = pool->slabs_; slab; slab = slab->next)
+		for (i = 0; i < ONCE__SLAB_EVENTS; i++) {
+			ev = &slab->slots[i].ev;
+			if (ev->state_ == ONCE__NOTIFY)
+				once__wlist_push(&l, &((struct once__wrec *)
+						       ev->value_)->w);
+		}
+	return once__wlist_report(&l, fn, arg);
 }

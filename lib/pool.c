@@ -507,6 +507,14 @@ once__pool_put(once_event_t *ev)
 		rcu_read_unlock();
 }
 
+/* The pool a pooled event belongs to (inspection keys on it), or NULL. */
+const void *
+once__pool_of(once_event_t *ev)
+{
+	return once__kind(ev) == ONCE__KIND_POOL ?
+	       once__slot_of(ev)->slab->pool : NULL;
+}
+
 int
 once_pool_init(once_pool_t *pool, const once_attr_t *attr)
 {
