@@ -124,6 +124,10 @@ once_event_init(once_event_t *ev, const once_attr_t *attr)
 	return once__event_init_fast(ev, attr);
 }
 
+/*
+ * Bind touches the event's 32 bytes and the endpoints, nothing else: a
+ * heap event's pair holds its reference from create on (heap.c).
+ */
 int
 once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 {
@@ -139,10 +143,6 @@ once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 						     memory_order_acq_rel,
 						     memory_order_acquire))
 		return s <= ONCE__STATE_MAX ? EALREADY : EINVAL;
-	/* The pair's reference; the caller's own keeps ev alive till here. */
-	if (once__kind(ev) == ONCE__KIND_HEAP)
-		atomic_fetch_add_explicit(&once__heap_of(ev)->refs, 1,
-					  memory_order_relaxed);
 	tx->ev_ = ev;
 	tx->tag_ = 0;
 	rx->ev_ = ev;

@@ -147,7 +147,7 @@ once__deliver(uint32_t s, void *v, once_destructor_fn *dtor, void **value)
 
 /* Heap event (once_event_create, once_channel) with its header. */
 struct once__heap {
-	_Atomic uint32_t refs;	/* owner refs + 1 while the pair is bound */
+	_Atomic uint32_t refs;	/* owner refs + 1 for the pair (heap.c) */
 	once_free_fn *free_;	/* r/o after create; NULL: free(3) */
 	void *ctx_;		/* r/o after create */
 	once_event_t ev;
@@ -162,7 +162,7 @@ once__heap_of(once_event_t *ev)
 
 /* Single-threaded heap event and its header (lib/local.c). */
 struct once__local_heap {
-	uint32_t refs;		/* as once__heap.refs */
+	uint32_t refs;		/* owner refs + 1 while the pair is bound */
 	once_free_fn *free_;
 	void *ctx_;
 	once_local_event_t ev;
