@@ -46,7 +46,7 @@ once_event_create(once_event_t **evp, const once_attr_t *attr)
 {
 	struct once__heap *h;
 
-	if (!evp)
+	if (!evp || once__attr_pshared(attr))
 		return EINVAL;
 	if (!(h = once__heap_new(attr, 2, ONCE__UNBOUND)))
 		return ENOMEM;
@@ -97,7 +97,7 @@ once_channel(once_sender_t *tx, once_receiver_t *rx, const once_attr_t *attr)
 {
 	struct once__heap *h;
 
-	if (!tx || !rx || (void *)tx == (void *)rx)
+	if (!tx || !rx || (void *)tx == (void *)rx || once__attr_pshared(attr))
 		return EINVAL;
 	if (!(h = once__heap_new(attr, 1, ONCE__BOUND)))
 		return ENOMEM;
