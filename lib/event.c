@@ -93,7 +93,8 @@
  *
  * Model: the transitions above are what a model of this file must encode;
  * change both together. lib/event.pml is that model, checked by spin
- * under make check (tests/model.sh).
+ * under make check (tests/model.sh); with -DPSHARED, for a shared event
+ * whose sender's process may die at any step.
  *
  * ABI: include/once-inline.h compiles the commonest rows into programs
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
