@@ -14,16 +14,18 @@
  * a value that is already there from a caller-storage event with one load
  * and a store) and call the library for everything else: binding and
  * receiving from heap and pooled events (which frees or recycles them),
- * a sleeping receiver, a callback, a closed peer, any error. The behaviour is the library's in every case; the fast path
- * only saves the calls (once-bench: create, send, receive and destroy of
- * a caller-storage event cost 2.6 times a raw futex word's through the
- * library, 1.05 times inline).
+ * every call on a process-shared event, a sleeping receiver, a callback,
+ * a closed peer, any error. The behaviour is the library's in every
+ * case; the fast path only saves the calls (once-bench: create, send,
+ * receive and destroy of a caller-storage event cost 2.6 times a raw
+ * futex word's through the library, 1.05 times inline).
  *
  * The price. The program's binary then knows the layout of once_event_t,
- * once_local_event_t and once_attr_t, and the state values, flag bits and
- * the pool slot's generation offset below. They are part of the ABI of libonce.so.0: a libonce that changes
- * them changes its soname. A program built without ONCE_INLINE depends on
- * the sizes of the types only.
+ * once_local_event_t and once_attr_t, and the state values, flag bits,
+ * the shared endpoints' tag and the pool slot's generation offset below.
+ * They are part of the ABI of libonce.so.0: a libonce that changes them
+ * changes its soname. A program built without ONCE_INLINE depends on the
+ * sizes of the types only.
  *
  * Everything here is internal (the double underscore): names and
  * signatures may change with any release, for the program is recompiled
@@ -64,14 +66,27 @@ enum {
  * The events' flags_, written by init before the event is shared and
  * read-only afterwards: bits 0-1 the storage kind, bit 2 set when bits
  * 8-31 hold a spin budget (ns) from the attributes; without it the
- * default applies, so that all-zero storage gets the default.
+ * default applies, so that all-zero storage gets the default. Bit 3 marks
+ * a process-shared event (always caller storage); only bind and attach
+ * read it, to tag the endpoints they make (below).
  */
 #define ONCE__KIND_MASK		0x3u
 #define ONCE__KIND_CALLER	0x0u	/* caller storage: nothing to free */
 #define ONCE__KIND_HEAP		0x1u	/* refcounted heap event */
 #define ONCE__KIND_POOL		0x2u	/* a pool's slot: returns to it */
 #define ONCE__F_SPIN		0x4u
+#define ONCE__F_PSHARED		0x8u
 #define ONCE__SPIN_SHIFT	8
+
+/*
+ * The tag_ of an endpoint of a process-shared event. Another process may
+ * write anything into such an event at any time, so the library trusts
+ * none of its fields (not the kind, not the callback or destructor slots)
+ * and the fast paths below leave such endpoints to it. The endpoint itself
+ * is in private memory: the tag is what can be trusted. Pools skip this
+ * value when their generations wrap.
+ */
+#define ONCE__TAG_PSHARED	(~(uintptr_t)0)
 
 /*
  * A pooled event sits in a slot of its pool that counts its binds at this
@@ -79,8 +94,9 @@ enum {
  */
 #define ONCE__SLOT_GEN_OFFSET	56
 
-/* once_attr_t.flags_: spin_ns_ holds a budget. */
+/* once_attr_t.flags_: spin_ns_ holds a budget; process-shared. */
 #define ONCE__ATTR_SPIN		0x1u
+#define ONCE__ATTR_PSHARED	0x2u
 
 /*
  * The library compiles these same functions with its test hooks and its
@@ -102,12 +118,17 @@ enum {
  * The fast paths. The GCC __atomic builtins act on the plain uint32_t
  * state_, so this file also compiles as C++ and as pre-C11 C.
  */
+/*
+ * A process-shared event refuses a destructor: no process may make
+ * another call a function through a pointer in shared memory.
+ */
 static inline int
 once__event_init_fast(once_event_t *ev, const once_attr_t *attr)
 {
 	uint32_t flags = ONCE__KIND_CALLER;
 
-	if (!ev)
+	if (!ev || (attr && (attr->flags_ & ONCE__ATTR_PSHARED) &&
+		    attr->dtor_))
 		return EINVAL;
 	ev->value_ = NULL;
 	ev->dtor_ = NULL;
@@ -117,13 +138,15 @@ once__event_init_fast(once_event_t *ev, const once_attr_t *attr)
 		if (attr->flags_ & ONCE__ATTR_SPIN)
 			flags |= ONCE__F_SPIN |
 				 (uint32_t)attr->spin_ns_ << ONCE__SPIN_SHIFT;
+		if (attr->flags_ & ONCE__ATTR_PSHARED)
+			flags |= ONCE__F_PSHARED;
 	}
 	ev->flags_ = flags;
 	__atomic_store_n(&ev->state_, ONCE__UNBOUND, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* A caller-storage event: one CAS, UNBOUND -> BOUND. */
+/* A private caller-storage event: one CAS, UNBOUND -> BOUND. */
 static inline int
 once__event_bind_fast(once_event_t *ev, once_sender_t *tx,
 		      once_receiver_t *rx)
@@ -131,7 +154,8 @@ once__event_bind_fast(once_event_t *ev, once_sender_t *tx,
 	uint32_t s = ONCE__UNBOUND;
 
 	if (!ev || !tx || !rx || (void *)tx == (void *)rx ||
-	    (ev->flags_ & ONCE__KIND_MASK) != ONCE__KIND_CALLER)
+	    (ev->flags_ & (ONCE__KIND_MASK | ONCE__F_PSHARED)) !=
+	    ONCE__KIND_CALLER)
 		return ONCE__SLOW;
 	if (!__atomic_compare_exchange_n(&ev->state_, &s, ONCE__BOUND, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -158,7 +182,9 @@ once__pool_current(const once_event_t *ev, uintptr_t tag)
 
 /*
  * BOUND -> LOCKED -> SENT: nobody sleeps and no callback waits; every
- * other state, and a stale pooled endpoint, goes to the library. tx is
+ * other state, a stale pooled endpoint and a process-shared event go to
+ * the library (the tag is tested first: a shared event's kind may be
+ * garbage, and a pool's generation lies past its 32 bytes). tx is
  * cleared while the event is LOCKED, before SENT lets the receiver free
  * the memory tx may live in.
  */
@@ -168,7 +194,7 @@ once__send_fast(once_sender_t *tx, void *value)
 	once_event_t *ev;
 	uint32_t s = ONCE__BOUND;
 
-	if (!tx || !(ev = tx->ev_) ||
+	if (!tx || !(ev = tx->ev_) || tx->tag_ == ONCE__TAG_PSHARED ||
 	    ((ev->flags_ & ONCE__KIND_MASK) == ONCE__KIND_POOL &&
 	     !once__pool_current(ev, tx->tag_)))
 		return ONCE__SLOW;
@@ -187,8 +213,9 @@ once__send_fast(once_sender_t *tx, void *value)
 
 /*
  * A receive that finds the value or the close already there, on a
- * caller-storage event: the receiver is the last endpoint, moves the event
- * to DONE, and may not touch it afterwards.
+ * private caller-storage event: the receiver is the last endpoint, moves
+ * the event to DONE, and may not touch it afterwards. A process-shared
+ * event goes to the library, which never calls its destructor slot.
  */
 static inline int
 once__take_fast(once_receiver_t *rx, void **value)
@@ -198,7 +225,7 @@ once__take_fast(once_receiver_t *rx, void **value)
 	uint32_t s;
 	void *v;
 
-	if (!rx || !(ev = rx->ev_) ||
+	if (!rx || !(ev = rx->ev_) || rx->tag_ == ONCE__TAG_PSHARED ||
 	    (ev->flags_ & ONCE__KIND_MASK) != ONCE__KIND_CALLER)
 		return ONCE__SLOW;
 	s = __atomic_load_n(&ev->state_, __ATOMIC_ACQUIRE);
@@ -218,6 +245,7 @@ once__take_fast(once_receiver_t *rx, void **value)
 	return 0;
 }
 
+/* Reads the event's 32 bytes only: safe on a garbled shared event too. */
 static inline int
 once__event_destroy_fast(once_event_t *ev)
 {
@@ -229,11 +257,14 @@ once__event_destroy_fast(once_event_t *ev)
 	return s == ONCE__UNBOUND || s == ONCE__DONE ? 0 : ONCE__SLOW;
 }
 
-/* The single-threaded twins: the same, with plain loads and stores. */
+/*
+ * The single-threaded twins: the same, with plain loads and stores. They
+ * cannot be process-shared.
+ */
 static inline int
 once__local_event_init_fast(once_local_event_t *ev, const once_attr_t *attr)
 {
-	if (!ev)
+	if (!ev || (attr && (attr->flags_ & ONCE__ATTR_PSHARED)))
 		return EINVAL;
 	ev->value_ = NULL;
 	ev->dtor_ = attr ? attr->dtor_ : NULL;

@@ -52,13 +52,16 @@ extern "C" {
 #define ONCE_SPIN_MAX 10000000u
 /* once_attr_setspin() argument: the library's default budget. */
 #define ONCE_SPIN_DEFAULT (~0u)
+/* once_attr_setpshared() arguments, as PTHREAD_PROCESS_* for pthreads. */
+#define ONCE_PROCESS_PRIVATE 0
+#define ONCE_PROCESS_SHARED 1
 
 typedef void once_destructor_fn(void *value);
 typedef void once_notify_fn(void *arg);
 typedef void *once_alloc_fn(size_t size, void *ctx);
 typedef void once_free_fn(void *ptr, size_t size, void *ctx);
 
-/* Attributes for events: destructor, spin budget, allocator. */
+/* Attributes for events: destructor, spin, allocator, process-shared. */
 typedef struct once_attr {
 	unsigned int flags_;		/* internal */
 	unsigned int spin_ns_;		/* internal */
@@ -117,6 +120,13 @@ typedef struct once_receiver {
  * asked for and runs on whichever thread drops the last reference. Both
  * NULL restores malloc/free. Returns 0, or EINVAL if exactly one of alloc
  * and free is NULL.
+ * once_attr_setpshared() - ONCE_PROCESS_SHARED makes process-shared
+ * events: events in caller storage that processes mapping the same memory
+ * (mmap(2) MAP_SHARED, shm_open(3)) use together, through shared futexes.
+ * Only once_event_init() takes such an attribute (with no destructor);
+ * heap events, channels, pools and the once_local_* twins refuse it with
+ * EINVAL. ONCE_PROCESS_PRIVATE (the default) undoes it. Returns 0, or
+ * EINVAL if pshared is neither.
  * Each returns EINVAL if attr is NULL. Not safe to call concurrently on the
  * same attr.
  */
@@ -127,18 +137,25 @@ ONCE_API int once_attr_setdestructor(once_attr_t *attr,
 ONCE_API int once_attr_setspin(once_attr_t *attr, unsigned int spin_ns);
 ONCE_API int once_attr_setallocator(once_attr_t *attr, once_alloc_fn *alloc,
 				    once_free_fn *free_fn, void *ctx);
+ONCE_API int once_attr_setpshared(once_attr_t *attr, int pshared);
 
 /*
  * Events in caller storage.
  *
  * once_event_init() - make *ev an unbound event with attr (NULL: defaults).
- * Allocates nothing. Returns 0, or EINVAL if ev is NULL.
+ * Allocates nothing. Returns 0, or EINVAL if ev is NULL, or if attr is
+ * process-shared and has a destructor.
  * once_event_bind() - bind an unbound event: *tx and *rx become its only
  * sender and receiver. Works for caller-storage and heap events; an event
  * is bound at most once in its life. Returns 0; EALREADY if it was bound
  * before (of concurrent binds exactly one returns 0); EINVAL for NULL
  * arguments, tx and rx at the same address, or storage that is not an
- * initialised event.
+ * initialised event. bind touches nothing outside *ev, *tx and *rx, so
+ * storage that is not an event can make it return a wrong answer but not
+ * crash. For a process-shared event it makes endpoints that trust nothing
+ * in it (below), but it learns that the event is shared from the event
+ * itself: bind before another process can write to the event (before
+ * fork(2)), or else with once_event_attach().
  * once_event_destroy() - end the life of a caller-storage event. Returns 0
  * if the event was never bound, or if both endpoints are consumed (this
  * holds as soon as a receive has returned, even if the sending thread has
@@ -150,6 +167,44 @@ ONCE_API int once_event_init(once_event_t *ev, const once_attr_t *attr);
 ONCE_API int once_event_bind(once_event_t *ev, once_sender_t *tx,
 			     once_receiver_t *rx);
 ONCE_API int once_event_destroy(once_event_t *ev);
+
+/*
+ * Process-shared events.
+ *
+ * An event initialised with a process-shared attribute lives in memory that
+ * several processes map, at any address in each. Its endpoints hold the
+ * event's address in the process that made them: they may be used by a
+ * process that maps the event at the same address (a child after fork(2)),
+ * and any other process makes its own with once_event_attach(). The value
+ * is copied bit for bit: a pointer means something in its own process only
+ * (send an offset into the shared memory, or an integer cast to void *).
+ * Every call on such an event works as described above, with these
+ * differences. Another process may write anything into the event at any
+ * time, or die in the middle of a call; the library trusts nothing in the
+ * event, calls no function pointer found there, and every call on its
+ * endpoints returns an error, or times out when asked to, rather than
+ * crash or spin without end:
+ *  - once_receiver_notify() returns ENOTSUP (no callbacks across
+ *    processes); a callback state found in the event is garbage: EINVAL;
+ *  - a call that finds the event held in mid-transition (by a process
+ *    that died there, or by garbage) for a second, or the state changing
+ *    under it as no peer would change it, returns ENOTRECOVERABLE and
+ *    consumes its endpoint, as for a robust mutex whose owner died
+ *    (pthread_mutexattr_setrobust(3)); a timed receive whose deadline
+ *    comes first returns ETIMEDOUT;
+ *  - a peer process that exits without consuming its endpoint is not
+ *    noticed: a receive waits for it for ever, so give receives a
+ *    deadline; destroy stays EBUSY.
+ * once_event_attach() - endpoints for the process-shared event ev as this
+ * process maps it, in *tx, in *rx, or both (either may be NULL). Binds ev
+ * if it is unbound; otherwise the endpoints are copies of those of its
+ * bind, and as with copies made by assignment only one copy of each
+ * endpoint may be used, in whichever process. Trusts nothing in ev.
+ * Returns 0, or EINVAL if ev is NULL, tx and rx are both NULL or at the
+ * same address, or ev is not an event initialised as process-shared.
+ */
+ONCE_API int once_event_attach(once_event_t *ev, once_sender_t *tx,
+			       once_receiver_t *rx);
 
 /*
  * Events on the heap.
@@ -188,6 +243,9 @@ ONCE_API int once_channel(once_sender_t *tx, once_receiver_t *rx,
  * still take a value. Does not consume tx: a worker that skips the work
  * still calls once_sender_close() (which then releases the event and
  * returns 0) or once_send() (EPIPE).
+ * On a process-shared event, once_send() and once_sender_close() may also
+ * return ENOTRECOVERABLE or EINVAL for an event written over (see
+ * "Process-shared events" above); tx is consumed all the same.
  * One thread at a time may use a given sender.
  */
 ONCE_API int once_send(once_sender_t *tx, void *value);
@@ -220,6 +278,10 @@ ONCE_API int once_sender_closed(const once_sender_t *tx);
  * once_receiver_close() - consume the receiver without waiting. A value
  * already sent is passed to the destructor; a later once_send() returns
  * EPIPE. Returns 0, or EINVAL if rx is cleared or already used.
+ * On a process-shared event, the receives other than once_tryrecv() and
+ * once_receiver_close() may also return ENOTRECOVERABLE, which consumes
+ * rx, and each of them EINVAL for an event written over (see
+ * "Process-shared events" above).
  * One thread at a time may use a given receiver.
  */
 ONCE_API int once_recv(once_receiver_t *rx, void **value);
@@ -244,8 +306,9 @@ ONCE_API int once_receiver_close(once_receiver_t *rx);
  * event fn may run on another thread than the receiver's user, so it
  * touches rx only if that user does not (typically it wakes the user).
  * Returns 0; EBUSY if a callback is registered and nothing has arrived
- * yet; EINVAL if fn is NULL or rx is cleared; ENOMEM if the waiter record
- * that inspection reads (see once_event_inspect() below) could not be
+ * yet; EINVAL if fn is NULL or rx is cleared; ENOTSUP if the event is
+ * process-shared (rx stays usable); ENOMEM if the waiter record that
+ * inspection reads (see once_event_inspect() below) could not be
  * allocated, in which case nothing changed. While a callback is
  * registered and nothing has arrived, a blocking or timed receive returns
  * EBUSY; once_tryrecv() and once_receiver_ready() work as usual.

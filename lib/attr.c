@@ -49,6 +49,19 @@ once_attr_setspin(once_attr_t *attr, unsigned int spin_ns)
 }
 
 int
+once_attr_setpshared(once_attr_t *attr, int pshared)
+{
+	if (!attr ||
+	    (pshared != ONCE_PROCESS_PRIVATE && pshared != ONCE_PROCESS_SHARED))
+		return EINVAL;
+	if (pshared == ONCE_PROCESS_SHARED)
+		attr->flags_ |= ONCE__ATTR_PSHARED;
+	else
+		attr->flags_ &= ~ONCE__ATTR_PSHARED;
+	return 0;
+}
+
+int
 once_attr_setallocator(once_attr_t *attr, once_alloc_fn *alloc,
 		       once_free_fn *free_fn, void *ctx)
 {

@@ -36,8 +36,35 @@
  *  and one release store publishes X. LOCKED lasts a few instructions; the
  *  other side spins, then yields, until it ends.
  *  bind: UNBOUND -> BOUND (one CAS: of concurrent binds one wins); any
- *  other state is EALREADY. destroy: 0 in UNBOUND and DONE, else EBUSY.
- *  Values above LOCKED are garbage: EINVAL everywhere.
+ *  other state is EALREADY; a POOL kind is EINVAL (pools bind their own),
+ *  and so is kind 3 (none).
+ *  destroy: 0 in UNBOUND and DONE, else EBUSY. Values above LOCKED are
+ *  garbage: EINVAL everywhere.
+ *
+ * Process-shared events (once_attr_setpshared(); their endpoints carry
+ * ONCE__TAG_PSHARED, which bind and attach give them) follow the same
+ * table with shared futexes, no destructor and no callback, and trust
+ * nothing in the event: another process may die in the middle of a
+ * transition, or write anything over any field at any time. For them:
+ *  - NOTIFY is garbage, as the values above LOCKED: EINVAL in every
+ *    column (receives clear rx); notify itself is ENOTSUP in every state;
+ *  - "wait it out" is bounded: LOCKED that lasts ONCE__PSHARED_LOCKED_
+ *    LIMIT_NS in one call is ENOTRECOVERABLE (a timed receive whose
+ *    deadline comes first: ETIMEDOUT, rx usable);
+ *  - a call that sees the word move ONCE__PSHARED_MOVES_MAX times (CASes
+ *    that fail, sleeps the word refuses, announcements that vanish),
+ *    which no live peer causes, returns ENOTRECOVERABLE;
+ *  - a timed receive whose take-back CAS failed and that finds BOUND or
+ *    WAITING again returns ETIMEDOUT: the sender cannot have put either
+ *    back, so the word was written from outside;
+ *  - the kind is not read (caller storage), the destructor slot neither
+ *    (no dtor), and the spin budget is clamped to ONCE_SPIN_MAX.
+ *  ENOTRECOVERABLE consumes the endpoint, as EPIPE does. A peer process
+ *  that dies with its endpoint live leaves the event pending for ever:
+ *  timed receives time out, destroy stays EBUSY.
+ *  attach: for shared events only: UNBOUND -> BOUND if unbound; in any
+ *  state up to LOCKED it then gives the caller endpoints (copies, in the
+ *  sense of once.h: one copy of each may be used, in any process).
  *
  * Rules the code keeps:
  *  - Only rx moves BOUND <-> WAITING, and only by CAS, so a sender's CAS
@@ -66,7 +93,8 @@
  *
  * Model: the transitions above are what a model of this file must encode;
  * change both together. lib/event.pml is that model, checked by spin
- * under make check (tests/model.sh).
+ * under make check (tests/model.sh); with -DPSHARED, for a shared event
+ * whose sender's process may die at any step.
  *
  * ABI: include/once-inline.h compiles the commonest rows into programs
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
@@ -126,29 +154,77 @@ once_event_init(once_event_t *ev, const once_attr_t *attr)
 	return once__event_init_fast(ev, attr);
 }
 
+/* Point the endpoints that are asked for (not NULL) at ev. */
+static void
+once__endpoints(once_event_t *ev, uintptr_t tag, once_sender_t *tx,
+		once_receiver_t *rx)
+{
+	if (tx) {
+		tx->ev_ = ev;
+		tx->tag_ = tag;
+	}
+	if (rx) {
+		rx->ev_ = ev;
+		rx->tag_ = tag;
+	}
+}
+
+/*
+ * Bind touches the event's 32 bytes and the endpoints, nothing else (a
+ * heap event's pair holds its reference from create on), so that no
+ * garbage in the event can make it crash. It reads flags_ once: the
+ * shared bit decides the endpoints' tag, and that is where the trust
+ * lies, so an event that another process may already write to is bound
+ * with once_event_attach(), which does not ask the event.
+ */
 int
 once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 {
-	uint32_t s = ONCE__UNBOUND;
+	uint32_t s = ONCE__UNBOUND, flags;
 	int err = once__event_bind_fast(ev, tx, rx);
 
 	if (err != ONCE__SLOW)
 		return err;
 	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
 		return EINVAL;
+	flags = once__flags(ev);
+	if ((flags & ONCE__KIND_MASK) > ONCE__KIND_HEAP ||
+	    ((flags & ONCE__F_PSHARED) &&
+	     (flags & ONCE__KIND_MASK) != ONCE__KIND_CALLER))
+		return EINVAL;
 	if (!atomic_compare_exchange_strong_explicit(once__state(ev), &s,
 						     ONCE__BOUND,
 						     memory_order_acq_rel,
 						     memory_order_acquire))
 		return s <= ONCE__STATE_MAX ? EALREADY : EINVAL;
-	/* The pair's reference; the caller's own keeps ev alive till here. */
-	if (once__kind(ev) == ONCE__KIND_HEAP)
-		atomic_fetch_add_explicit(&once__heap_of(ev)->refs, 1,
-					  memory_order_relaxed);
-	tx->ev_ = ev;
-	tx->tag_ = 0;
-	rx->ev_ = ev;
-	rx->tag_ = 0;
+	once__endpoints(ev, flags & ONCE__F_PSHARED ? ONCE__TAG_PSHARED : 0,
+			tx, rx);
+	return 0;
+}
+
+/*
+ * The process-shared bind: the caller says the event is shared, so the
+ * endpoints are tagged whatever the event says; its flags only let a
+ * private event be refused. One CAS binds it if it is unbound; any other
+ * state up to LOCKED was reached through a bind or an attach, in some
+ * process, and the caller gets copies of the endpoints.
+ */
+int
+once_event_attach(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
+{
+	uint32_t s = ONCE__UNBOUND;
+
+	if (!ev || (void *)tx == (void *)rx ||
+	    (once__flags(ev) & (ONCE__KIND_MASK | ONCE__F_PSHARED)) !=
+	    (ONCE__KIND_CALLER | ONCE__F_PSHARED))
+		return EINVAL;
+	if (!atomic_compare_exchange_strong_explicit(once__state(ev), &s,
+						     ONCE__BOUND,
+						     memory_order_acq_rel,
+						     memory_order_acquire) &&
+	    s > ONCE__STATE_MAX)
+		return EINVAL;
+	once__endpoints(ev, ONCE__TAG_PSHARED, tx, rx);
 	return 0;
 }
 
@@ -172,12 +248,13 @@ once_event_destroy(once_event_t *ev)
  * Move ev to DONE and drop the pair's reference. The caller performed the
  * transition that made it the last endpoint, and has read every field it
  * still needs: a caller-storage event may be destroyed and reused as soon
- * as DONE is visible.
+ * as DONE is visible. A shared event's kind is not asked: it is caller
+ * storage, and its flags may be anybody's.
  */
 static void
-once__release(once_event_t *ev)
+once__release(once_event_t *ev, int shared)
 {
-	unsigned int kind = once__kind(ev);
+	unsigned int kind = shared ? ONCE__KIND_CALLER : once__kind(ev);
 
 	if (kind == ONCE__KIND_POOL) {
 		once__pool_put(ev);	/* stores DONE itself */
@@ -192,17 +269,26 @@ once__release(once_event_t *ev)
 /*
  * The event of a live endpoint, or NULL: cleared, or a stale copy of a
  * pooled event's endpoint after the pool bound the event again (its
- * generation moved on). A stale endpoint is cleared.
+ * generation moved on). A stale endpoint is cleared. The tag is tested
+ * first: a shared event's kind may say "pool", and the generation it would
+ * read lies outside the event.
  */
 static once_event_t *
 once__endpoint(once_event_t **evp, uintptr_t tag)
 {
 	once_event_t *ev = *evp;
 
-	if (ev && once__kind(ev) == ONCE__KIND_POOL &&
-	    !once__pool_current(ev, tag))
+	if (ev && tag != ONCE__TAG_PSHARED &&
+	    once__kind(ev) == ONCE__KIND_POOL && !once__pool_current(ev, tag))
 		ev = *evp = NULL;
 	return ev;
+}
+
+/* Pending, for an event that is shared or not: NOTIFY is garbage there. */
+static inline int
+once__pending_in(uint32_t s, int shared)
+{
+	return once__pending(s) && !(shared && s == ONCE__NOTIFY);
 }
 
 /*
@@ -212,11 +298,30 @@ once__endpoint(once_event_t **evp, uintptr_t tag)
 static int
 once__live_pending(const once_event_t *ev, uintptr_t tag)
 {
-	if (!ev || (once__kind(ev) == ONCE__KIND_POOL &&
+	if (!ev || (tag != ONCE__TAG_PSHARED &&
+		    once__kind(ev) == ONCE__KIND_POOL &&
 		    !once__pool_current(ev, tag)))
 		return 0;
-	return once__pending(atomic_load_explicit(
-		once__state((once_event_t *)ev), memory_order_acquire));
+	return once__pending_in(atomic_load_explicit(
+		once__state((once_event_t *)ev), memory_order_acquire),
+		tag == ONCE__TAG_PSHARED);
+}
+
+/*
+ * What one call on a process-shared event may still spend on it: see the
+ * limits in internal.h. Calls on private events pass NULL for it.
+ */
+struct once__budget {
+	unsigned int moves;		/* the word moved under us */
+	int locked_started;		/* locked_end is set */
+	struct timespec locked_end;	/* CLOCK_MONOTONIC */
+};
+
+/* The word moved once more under a shared call: has it moved too often? */
+static inline int
+once__moved(struct once__budget *b)
+{
+	return b && ++b->moves > ONCE__PSHARED_MOVES_MAX;
 }
 
 static inline void
@@ -231,16 +336,89 @@ once__cpu_relax(void)
 #endif
 }
 
+static inline int
+once__ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void
+once__ts_add(struct timespec *ts, long ns)
+{
+	ts->tv_sec += ns / 1000000000L;
+	ts->tv_nsec += ns % 1000000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_nsec -= 1000000000L;
+		ts->tv_sec++;
+	}
+}
+
 /*
- * Wait until the other side leaves LOCKED (it holds the event for a few
- * stores, but may be preempted there). Returns the state it left for.
+ * once__unlocked() on a shared event: the holder of LOCKED may be a
+ * process that died there, or LOCKED may be garbage. After the private
+ * spin and a few yields it naps (nobody will wake it), up to the call's
+ * LOCKED limit (ENOTRECOVERABLE) or abstime on clock (ETIMEDOUT), either
+ * way setting *err and returning LOCKED.
  */
 static uint32_t
-once__unlocked(_Atomic uint32_t *st)
+once__unlocked_shared(_Atomic uint32_t *st, struct once__budget *b,
+		      clockid_t clock, const struct timespec *abstime,
+		      int *err)
+{
+	struct timespec now;
+	long nap = 1000;
+	uint32_t s;
+	int spins = 0;
+
+	while ((s = atomic_load_explicit(st, memory_order_acquire)) ==
+	       ONCE__LOCKED) {
+		if (++spins < 128) {
+			once__cpu_relax();
+			continue;
+		}
+		if (spins < 160) {
+			sched_yield();
+			continue;
+		}
+		if (abstime) {
+			clock_gettime(clock, &now);
+			if (!once__ts_before(&now, abstime)) {
+				*err = ETIMEDOUT;
+				return s;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!b->locked_started) {
+			b->locked_end = now;
+			once__ts_add(&b->locked_end,
+				     ONCE__PSHARED_LOCKED_LIMIT_NS);
+			b->locked_started = 1;
+		} else if (!once__ts_before(&now, &b->locked_end)) {
+			*err = ENOTRECOVERABLE;
+			return s;
+		}
+		once__futex_nap(st, ONCE__LOCKED, 1, nap);
+		if (nap < 1000000)
+			nap *= 2;
+	}
+	return s;
+}
+
+/*
+ * Wait until the other side leaves LOCKED (it holds the event for a few
+ * stores, but may be preempted there). Returns the state it left for, or
+ * for a shared event (b not NULL) perhaps LOCKED with *err set (above).
+ */
+static uint32_t
+once__unlocked(_Atomic uint32_t *st, struct once__budget *b,
+	       clockid_t clock, const struct timespec *abstime, int *err)
 {
 	uint32_t s;
 	int spins = 0;
 
+	if (b)
+		return once__unlocked_shared(st, b, clock, abstime, err);
 	while ((s = atomic_load_explicit(st, memory_order_acquire)) ==
 	       ONCE__LOCKED) {
 		if (++spins < 128)
@@ -255,19 +433,24 @@ once__unlocked(_Atomic uint32_t *st)
  * The sender's half of the table: publish target, SENT (with value) or
  * TX_CLOSED, through LOCKED. Returns 0; EPIPE if the receiver had closed,
  * in which case tx was the last endpoint and released the event; EINVAL
- * for a stale tx.
+ * for a stale tx; ENOTRECOVERABLE for a shared event that stays LOCKED
+ * or keeps moving (the table's notes).
  */
 static int
 once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 {
+	struct once__budget budget = { 0 }, *b = NULL;
 	once_notify_fn *fn = NULL;
 	void *arg = NULL;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	uint32_t s;
+	int err = 0;
 
 	if (!tx || !(ev = once__endpoint(&tx->ev_, tx->tag_)))
 		return EINVAL;
+	if (tx->tag_ == ONCE__TAG_PSHARED)
+		b = &budget;
 	/*
 	 * Consume tx before the event moves on: *tx may live in memory that
 	 * the receiver frees as soon as it sees the new state.
@@ -277,15 +460,18 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 	s = atomic_load_explicit(st, memory_order_acquire);
 	for (;;) {
 		if (s == ONCE__LOCKED) {
-			s = once__unlocked(st);
+			s = once__unlocked(st, b, CLOCK_MONOTONIC, NULL, &err);
+			if (err)
+				return err;
 			continue;
 		}
 		if (s == ONCE__RX_CLOSED) {
-			once__release(ev);
+			once__release(ev, b != NULL);
 			return EPIPE;
 		}
+		/* No callback is ever registered on a shared event. */
 		if (s != ONCE__BOUND && s != ONCE__WAITING &&
-		    s != ONCE__NOTIFY)
+		    (s != ONCE__NOTIFY || b))
 			return EINVAL;
 		ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_LOADED :
 			   ONCE__HOOK_TX_CLOSE_LOADED, ev);
@@ -293,6 +479,8 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 		if (atomic_compare_exchange_weak_explicit(st, &s, ONCE__LOCKED,
 				memory_order_acquire, memory_order_acquire))
 			break;
+		if (once__moved(b))
+			return ENOTRECOVERABLE;
 	}
 	if (s == ONCE__NOTIFY) {
 		once__tsan_acquire(ev);
@@ -307,7 +495,7 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 	ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_PUBLISHED :
 		   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
 	if (s == ONCE__WAITING)
-		once__futex_wake(st);
+		once__futex_wake(st, b != NULL);
 	else if (fn)
 		fn(arg);
 	return 0;
@@ -337,17 +525,19 @@ once_sender_closed(const once_sender_t *tx)
 
 /*
  * Finish a receive in state s (SENT or TX_CLOSED, observed with acquire):
- * rx is the last endpoint and releases the event.
+ * rx is the last endpoint and releases the event. A shared event has no
+ * destructor: whatever its slot holds is never called.
  */
 static int
-once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value)
+once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value,
+	   int shared)
 {
 	void *v = ev->value_;
-	once_destructor_fn *dtor = ev->dtor_;
+	once_destructor_fn *dtor = shared ? NULL : ev->dtor_;
 
 	once__tsan_acquire(ev);
 	rx->ev_ = NULL;
-	once__release(ev);
+	once__release(ev, shared);
 	return once__deliver(s, v, dtor, value);
 }
 
@@ -356,16 +546,17 @@ once_tryrecv(once_receiver_t *rx, void **value)
 {
 	once_event_t *ev;
 	uint32_t s;
-	int err = once__take_fast(rx, value);
+	int shared, err = once__take_fast(rx, value);
 
 	if (err != ONCE__SLOW)
 		return err;
 	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
+	shared = rx->tag_ == ONCE__TAG_PSHARED;
 	s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
-		return once__take(rx, ev, s, value);
-	if (once__pending(s))
+		return once__take(rx, ev, s, value, shared);
+	if (once__pending_in(s, shared))
 		return EAGAIN;
 	rx->ev_ = NULL;
 	return EINVAL;
@@ -380,14 +571,18 @@ once_receiver_ready(const once_receiver_t *rx)
 int
 once_receiver_close(once_receiver_t *rx)
 {
+	struct once__budget budget = { 0 }, *b = NULL;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	once_notify_fn *fn;
 	void *arg;
 	uint32_t s;
+	int err = 0;
 
 	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
+	if (rx->tag_ == ONCE__TAG_PSHARED)
+		b = &budget;
 	/* *rx may live in memory the sender frees once it sees RX_CLOSED. */
 	rx->ev_ = NULL;
 	st = once__state(ev);
@@ -404,11 +599,17 @@ once_receiver_close(once_receiver_t *rx)
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__RX_CLOSED, memory_order_acq_rel,
-					memory_order_acquire))
+					memory_order_acquire)) {
+				if (once__moved(b))
+					return ENOTRECOVERABLE;
 				continue;
+			}
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
 			return 0;
 		case ONCE__NOTIFY:
+			/* Garbage on a shared event: it has no callback. */
+			if (b)
+				return EINVAL;
 			/* The callback is ours to run: take it out first. */
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__LOCKED, memory_order_acquire,
@@ -423,11 +624,13 @@ once_receiver_close(once_receiver_t *rx)
 			fn(arg);
 			return 0;
 		case ONCE__LOCKED:
-			s = once__unlocked(st);
+			s = once__unlocked(st, b, CLOCK_MONOTONIC, NULL, &err);
+			if (err)
+				return err;
 			continue;
 		case ONCE__SENT:
 		case ONCE__TX_CLOSED:
-			once__take(rx, ev, s, NULL);
+			once__take(rx, ev, s, NULL, b != NULL);
 			return 0;
 		default:
 			return EINVAL;
@@ -438,7 +641,8 @@ once_receiver_close(once_receiver_t *rx)
 /*
  * Register fn(arg): BOUND/WAITING -> LOCKED -> NOTIFY. WAITING is here only
  * if a waiter left it behind (nobody else uses rx meanwhile), so nobody
- * sleeps on it; NOTIFY replaces it.
+ * sleeps on it; NOTIFY replaces it. Not on a shared event: the callback
+ * would run in the sender's process, from a pointer in shared memory.
  */
 int
 once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
@@ -451,6 +655,8 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 
 	if (!fn || !rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
+	if (rx->tag_ == ONCE__TAG_PSHARED)
+		return ENOTSUP;
 	if (!(rec = malloc(sizeof(*rec))))
 		return ENOMEM;
 	once__wrec_init(rec, ev, once__pool_of(ev), ONCE_WAIT_NOTIFY);
@@ -476,7 +682,8 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 					      memory_order_release);
 			return 0;
 		case ONCE__LOCKED:
-			s = once__unlocked(st);
+			s = once__unlocked(st, NULL, CLOCK_MONOTONIC, NULL,
+					   &err);
 			continue;
 		case ONCE__NOTIFY:
 			err = EBUSY;
@@ -497,37 +704,30 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 	return err;
 }
 
-static inline int
-once__ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
 /*
  * Spin while the word says BOUND (or LOCKED: a send is under way), for the
- * event's spin budget but not past
- * abstime. The clock is read every few rounds (a vDSO call), so the budget
- * holds on any CPU without calibration. Returns the last state seen.
+ * event's spin budget but not past abstime. The clock is read every few
+ * rounds (a vDSO call), so the budget holds on any CPU without
+ * calibration. Returns the last state seen. flags_ is read once and the
+ * budget clamped: a shared event's may be anybody's.
  */
 static uint32_t
 once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 	   const struct timespec *abstime)
 {
 	_Atomic uint32_t *st = once__state(ev);
-	unsigned int ns = ev->flags_ & ONCE__F_SPIN ?
-			  ev->flags_ >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
+	uint32_t flags = once__flags(ev);
+	unsigned int ns = flags & ONCE__F_SPIN ?
+			  flags >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
 	struct timespec end, now;
 	int i;
 
 	if (ns == 0 || once__one_cpu)
 		return s;
+	if (ns > ONCE_SPIN_MAX)
+		ns = ONCE_SPIN_MAX;
 	clock_gettime(clock, &end);
-	end.tv_nsec += ns;
-	while (end.tv_nsec >= 1000000000L) {
-		end.tv_nsec -= 1000000000L;
-		end.tv_sec++;
-	}
+	once__ts_add(&end, ns);
 	if (abstime && once__ts_before(abstime, &end))
 		end = *abstime;
 	for (;;) {
@@ -546,24 +746,41 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 /*
  * The blocking receive from state s (longer than a screen: it is the
  * receiving half of the state machine). abstime NULL waits without limit.
+ * On a shared event (b) the word may move in ways no peer would move it:
+ * see the table's notes for what bounds the loop then.
  */
 static int
 once__wait_loop(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 		void **value, clockid_t clock, const struct timespec *abstime)
 {
+	struct once__budget budget = { 0 }, *b = NULL;
 	_Atomic uint32_t *st = once__state(ev);
+	int err = 0, late = 0;
 
+	if (rx->tag_ == ONCE__TAG_PSHARED)
+		b = &budget;
 	for (;;) {
 		switch (s) {
 		case ONCE__NOTIFY:
+			if (b)
+				goto garbage;
 			return EBUSY;
 		case ONCE__LOCKED:
-			s = once__unlocked(st);
+			err = 0;
+			s = once__unlocked(st, b, clock, abstime, &err);
+			if (err == ETIMEDOUT)
+				return err;
+			if (err)
+				goto unrecoverable;
 			continue;
 		case ONCE__SENT:
 		case ONCE__TX_CLOSED:
-			return once__take(rx, ev, s, value);
+			return once__take(rx, ev, s, value, b != NULL);
 		case ONCE__BOUND:
+			if (late)
+				return ETIMEDOUT;
+			if (once__moved(b))
+				goto unrecoverable;
 			/* Announce the sleep: the sender then owes a wake. */
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__WAITING, memory_order_acquire,
@@ -573,8 +790,11 @@ once__wait_loop(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 			ONCE__HOOK(ONCE__HOOK_WAIT_ANNOUNCED, ev);
 			/* fall through */
 		case ONCE__WAITING:
-			if (once__futex_wait(st, ONCE__WAITING, clock,
-					     abstime) == ETIMEDOUT) {
+			if (late)
+				return ETIMEDOUT;
+			err = once__futex_wait(st, ONCE__WAITING, b != NULL,
+					       clock, abstime);
+			if (err == ETIMEDOUT) {
 				ONCE__HOOK(ONCE__HOOK_WAIT_TIMED_OUT, ev);
 				/*
 				 * Take the announcement back so that a later
@@ -588,15 +808,24 @@ once__wait_loop(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 						memory_order_acquire,
 						memory_order_acquire))
 					return ETIMEDOUT;
+				late = b != NULL;
 				continue;
 			}
+			if (err == EAGAIN && once__moved(b))
+				goto unrecoverable;
+			err = 0;
 			s = atomic_load_explicit(st, memory_order_acquire);
 			continue;
 		default:
-			rx->ev_ = NULL;
-			return EINVAL;
+			goto garbage;
 		}
 	}
+garbage:
+	rx->ev_ = NULL;
+	return EINVAL;
+unrecoverable:
+	rx->ev_ = NULL;
+	return ENOTRECOVERABLE;
 }
 
 static void
@@ -617,7 +846,9 @@ once__wait_listed(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 	struct once__wrec rec;
 	int err;
 
-	once__wrec_init(&rec, ev, once__pool_of(ev),
+	/* A shared event's kind is not to be trusted: never a pool's. */
+	once__wrec_init(&rec, ev, rx->tag_ == ONCE__TAG_PSHARED ? NULL :
+			once__pool_of(ev),
 			abstime ? ONCE_WAIT_TIMED : ONCE_WAIT_BLOCKING);
 	once__wrec_add(&rec);
 	pthread_cleanup_push(once__wrec_cleanup, &rec);
@@ -656,7 +887,8 @@ once_recv(once_receiver_t *rx, void **value)
 	if (rx && (ev = once__endpoint(&rx->ev_, rx->tag_))) {
 		s = atomic_load_explicit(once__state(ev), memory_order_acquire);
 		if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
-			return once__take(rx, ev, s, value);
+			return once__take(rx, ev, s, value,
+					  rx->tag_ == ONCE__TAG_PSHARED);
 	}
 	return once__wait(rx, value, CLOCK_MONOTONIC, NULL);
 }

@@ -10,6 +10,8 @@
  *
  *  load, cas, publish, unlocked  the atomics on the state word, and
  *                                once__unlocked() (event.c 236-250).
+ *  rx_unlocked                   the same as the receiver calls it, and
+ *                                once__unlocked_shared() for -DPSHARED.
  *  release                       once__release() (175-188): the side that
  *                                moves the event to DONE frees it.
  *  futex_wait, futex_wake        once__futex_wait(), once__futex_wake()
@@ -73,6 +75,25 @@
  * instead of a CAS), -DBROKEN_LATE_CB_READ (the sender reads the callback
  * after publishing the state, when the receiver may have freed the event).
  *
+ * Process-shared events (-DPSHARED): the same code on the same word, with
+ * what differs for them. The sender's process may die between any two of
+ * its steps, LOCKED held included (a Killer process, and an unless
+ * around the sender). The receiver registers no callback (notify is
+ * ENOTSUP) and waits only with a deadline: without one it would wait for
+ * ever on a dead sender, as documented. Its waits for LOCKED to end are
+ * bounded (once__unlocked_shared()): it gives up with ENOTRECOVERABLE,
+ * which consumes rx, or a timed receive times out there, rx live. The
+ * bound is modelled as long enough for a live holder: the receiver gives
+ * up only on a dead one, the assumption behind ONCE__PSHARED_LOCKED_
+ * LIMIT_NS. Checked: no run ends with the receiver blocked, and with a
+ * dead sender the value still arrives at most once and the event is
+ * released at most once (maybe never: a dead endpoint is never consumed).
+ * What the limits on garbage add (the moves cap, the checks of the word's
+ * values) is not modelled: no other process writes the word here.
+ * -DCOVER_PSHARED asserts that the receiver never gave up on a dead
+ * sender's LOCKED, which some run must violate; -DBROKEN_UNBOUNDED_LOCKED
+ * (the private, unbounded wait) must leave a receiver blocked.
+ *
  * By hand: spin -a event.pml; cc -DSAFETY -o pan pan.c; ./pan. Liveness:
  * spin -DLIVENESS -a event.pml; cc -o pan pan.c; ./pan -a -f -N NAME.
  */
@@ -100,6 +121,7 @@
 #define ETIMEDOUT	3
 #define EBUSY		4
 #define ECANCELED	5
+#define ENOTRECOVERABLE	6
 
 #ifndef MAXTRIES
 #define MAXTRIES	2
@@ -130,6 +152,11 @@ bit cancelled;		/* the one cancellation has happened */
 bit tx_live = 1;	/* the endpoints */
 bit rx_live = 1;
 bit rx_blocked;		/* the receiver is inside once_recv() */
+#ifdef PSHARED
+bit tx_die;		/* the sender's process is to die */
+bit tx_dead;		/* ... and died, at any step */
+bit gave_up;		/* a receiver gave up on a dead sender's LOCKED */
+#endif
 
 /*
  * Coverage: with -DCOVER, init asserts that each of these never happened,
@@ -202,6 +229,26 @@ inline publish(new)
 inline unlocked(s)
 {
 	atomic { st != LOCKED -> touch; s = st }
+}
+
+/*
+ * The receiver's wait for LOCKED to end. On a shared event it is bounded:
+ * it gives up on a holder that died (ENOTRECOVERABLE), and a timed
+ * receive may reach its deadline there (ETIMEDOUT). r is OK otherwise.
+ */
+inline rx_unlocked(s, timed, r)
+{
+	r = OK;
+#if defined(PSHARED) && !defined(BROKEN_UNBOUNDED_LOCKED)
+	if
+	:: atomic { st != LOCKED -> touch; s = st }
+	:: atomic { tx_dead && st == LOCKED ->
+		r = ENOTRECOVERABLE; gave_up = 1 }
+	:: atomic { timed && st == LOCKED -> r = ETIMEDOUT }
+	fi
+#else
+	unlocked(s)
+#endif
 }
 
 /* value_ and notify_ belong to the side that holds LOCKED ... */
@@ -311,6 +358,9 @@ proctype Sender()
 	byte s, target, val, arg;
 	bit ok, fn;
 
+#ifdef PSHARED
+	{
+#endif
 	if
 	:: target = SENT; val = VAL; sent = 1
 	:: target = TX_CLOSED; val = NONE
@@ -363,7 +413,18 @@ proctype Sender()
 	fi;
 out:
 	skip
+#ifdef PSHARED
+	} unless { tx_die -> tx_dead = 1; tx_live = 0 }
+#endif
 }
+
+#ifdef PSHARED
+/* The sender's process dies now, or after the sender has returned. */
+proctype Killer()
+{
+	tx_die = 1
+}
+#endif
 
 /* once_tryrecv() */
 inline rx_tryrecv(r)
@@ -408,7 +469,12 @@ inline rx_close()
 			break
 		:: else
 		fi
-	:: s == LOCKED -> unlocked(s); saw(RX_WAITED)
+	:: s == LOCKED ->
+		rx_unlocked(s, 0, r); saw(RX_WAITED);
+		if
+		:: r == ENOTRECOVERABLE -> break	/* rx is consumed */
+		:: else
+		fi
 	:: s == SENT || s == TX_CLOSED -> take(s, 0, r); break
 	:: else -> assert(0)
 	od
@@ -462,7 +528,13 @@ inline rx_wait(timed, r)
 	fi;
 	do
 	:: s == NOTIFY -> r = EBUSY; break
-	:: s == LOCKED -> unlocked(s); saw(RX_WAITED)
+	:: s == LOCKED ->
+		rx_unlocked(s, timed, r); saw(RX_WAITED);
+		if
+		:: r == ENOTRECOVERABLE -> rx_live = 0; break
+		:: r == ETIMEDOUT -> break	/* rx stays usable */
+		:: else
+		fi
 	:: s == SENT || s == TX_CLOSED -> take(s, 1, r); break
 	:: s == BOUND ->	/* announce the sleep: the sender then owes a wake */
 		cas(s, WAITING, ok);
@@ -509,13 +581,17 @@ proctype Receiver()
 		if
 		:: rx_tryrecv(r)
 		:: rx_wait(1, r)
+#ifndef PSHARED
 		:: !notified -> rx_notify(); notified = 1
 		:: notified -> rx_wait(0, r)	/* EBUSY while registered */
+#endif
 		fi
+#ifndef PSHARED
 	:: rx_live && !notified ->
 		rx_blocked = 1;
 		rx_wait(0, r);
 		rx_blocked = 0
+#endif
 	:: rx_live -> rx_close()
 	:: rx_live && notified && cb_runs > 0 ->
 		rx_tryrecv(r);
@@ -526,15 +602,32 @@ proctype Receiver()
 init {
 	atomic {
 		run Sender();
-		run Receiver()
+		run Receiver();
+#ifdef PSHARED
+		run Killer()
+#endif
 	}
 	_nr_pr == 1;
 	assert(!tx_live && !rx_live);
+#ifdef PSHARED
+	if
+	:: !tx_dead ->
+#endif
 	assert(freed && releases == 1 && st == DONE);
 	assert(sent && received + returned + destroyed == 1 ||
 	       !sent && received + returned + destroyed == 0);
+#ifdef PSHARED
+	:: tx_dead ->	/* delivered at most once, released at most once */
+		assert(releases <= 1 && (!freed || st == DONE));
+		assert(received + returned + destroyed <= 1);
+		assert(sent || received + returned + destroyed == 0)
+	fi;
+#endif
 	assert(cb_runs == registered && registered <= 1);
 	assert(!sleeping);
+#ifdef COVER_PSHARED
+	assert(!gave_up);
+#endif
 #ifdef COVER
 	assert(!(seen & (1 << LATE_WAKE)));
 	assert(!(seen & (1 << RETURNED)));

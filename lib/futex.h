@@ -19,15 +19,26 @@
 #include <unistd.h>
 
 /*
- * Sleep while *word == expected, until abstime on clock (NULL: no limit).
- * Returns 0 (woken, spuriously perhaps, or the word had moved) or
- * ETIMEDOUT. errno is left as the caller had it.
+ * The futex operation on an event's word: private futexes key on the
+ * address in this process; a process-shared event's word is found by
+ * every process that maps it, wherever, only without FUTEX_PRIVATE_FLAG.
  */
 static inline int
-once__futex_wait(_Atomic uint32_t *word, uint32_t expected, clockid_t clock,
-		 const struct timespec *abstime)
+once__futex_op(int op, int shared)
 {
-	int op = FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG;
+	return shared ? op : op | FUTEX_PRIVATE_FLAG;
+}
+
+/*
+ * Sleep while *word == expected, until abstime on clock (NULL: no limit).
+ * Returns 0 (woken, spuriously perhaps), EAGAIN (the word had moved
+ * before the sleep) or ETIMEDOUT. errno is left as the caller had it.
+ */
+static inline int
+once__futex_wait(_Atomic uint32_t *word, uint32_t expected, int shared,
+		 clockid_t clock, const struct timespec *abstime)
+{
+	int op = once__futex_op(FUTEX_WAIT_BITSET, shared);
 	int saved = errno, err = 0, oldtype, rc;
 
 	/* The kernel calls a negative tv_sec EINVAL; to us it is the past. */
@@ -49,18 +60,36 @@ once__futex_wait(_Atomic uint32_t *word, uint32_t expected, clockid_t clock,
 	pthread_setcanceltype(oldtype, NULL);
 	if (rc != 0) {
 		/*
-		 * EAGAIN: the word moved. EINTR: a signal handler ran; the
-		 * deadline is absolute, so going round again does not
-		 * stretch it. Anything else means the arguments we built
-		 * are wrong, which a correct program cannot cause.
+		 * EINTR: a signal handler ran; the deadline is absolute, so
+		 * going round again does not stretch it. Anything but EAGAIN
+		 * and ETIMEDOUT means the arguments we built are wrong, which
+		 * a correct program cannot cause.
 		 */
-		if (err == EAGAIN || err == EINTR)
+		if (err == EINTR)
 			err = 0;
-		else if (err != ETIMEDOUT)
+		else if (err != EAGAIN && err != ETIMEDOUT)
 			abort();
 	}
 	errno = saved;
 	return err;
+}
+
+/*
+ * Sleep for at most ns nanoseconds while *word == expected: a pause in a
+ * polling loop, for a word nobody will wake us on. Not a cancellation
+ * point (syscall() is none), unlike nanosleep(2): the calls that poll
+ * must not become ones.
+ */
+static inline void
+once__futex_nap(_Atomic uint32_t *word, uint32_t expected, int shared,
+		long ns)
+{
+	struct timespec rel = { 0, ns };
+	int saved = errno;
+
+	syscall(SYS_futex, word, once__futex_op(FUTEX_WAIT, shared), expected,
+		&rel, NULL, 0);
+	errno = saved;
 }
 
 /*
@@ -70,11 +99,11 @@ once__futex_wait(_Atomic uint32_t *word, uint32_t expected, clockid_t clock,
  * all re-check their word, and EFAULT is ignored for the same reason.
  */
 static inline void
-once__futex_wake(_Atomic uint32_t *word)
+once__futex_wake(_Atomic uint32_t *word, int shared)
 {
 	int saved = errno;
 
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL,
+	syscall(SYS_futex, word, once__futex_op(FUTEX_WAKE, shared), 1, NULL,
 		NULL, 0);
 	errno = saved;
 }

@@ -89,6 +89,27 @@ once__pending(uint32_t s)
 /* Default spin budget of a blocking receive, in nanoseconds. */
 #define ONCE__SPIN_DEFAULT	5000u
 
+/*
+ * Process-shared events (event.c). Another process may die while it holds
+ * LOCKED, or write anything over the word, so the waits that a private
+ * event may make without limit are bounded for a shared one:
+ * LOCKED_LIMIT_NS is how long one call waits for LOCKED to end, in all
+ * (far above any scheduling delay of a live process, the 100 ms period
+ * of a throttled cgroup included); MOVES_MAX is how many times the word
+ * may change under one call (failed CASes, a sleep it would not let us
+ * take) when a live peer changes it once or twice at most. Either limit
+ * is ENOTRECOVERABLE.
+ */
+#define ONCE__PSHARED_LOCKED_LIMIT_NS	1000000000L
+#define ONCE__PSHARED_MOVES_MAX		1000u
+
+/* Does attr make process-shared events? Only once_event_init() takes it. */
+static inline int
+once__attr_pshared(const once_attr_t *attr)
+{
+	return attr && (attr->flags_ & ONCE__ATTR_PSHARED);
+}
+
 _Static_assert(ONCE_SPIN_MAX <= (UINT32_MAX >> ONCE__SPIN_SHIFT),
 	       "the spin budget must fit in flags_");
 _Static_assert(sizeof(once_event_t) <= 32, "once_event_t grew past 32 bytes");
@@ -110,6 +131,13 @@ static inline unsigned int
 once__kind(const once_event_t *ev)
 {
 	return ev->flags_ & ONCE__KIND_MASK;
+}
+
+/* flags_, read once: another process may write a shared event's. */
+static inline uint32_t
+once__flags(const once_event_t *ev)
+{
+	return __atomic_load_n(&ev->flags_, __ATOMIC_RELAXED);
 }
 
 /* The allocator of once_attr_setallocator(), or malloc/free. */
@@ -147,7 +175,7 @@ once__deliver(uint32_t s, void *v, once_destructor_fn *dtor, void **value)
 
 /* Heap event (once_event_create, once_channel) with its header. */
 struct once__heap {
-	_Atomic uint32_t refs;	/* owner refs + 1 while the pair is bound */
+	_Atomic uint32_t refs;	/* owner refs + 1 for the pair (heap.c) */
 	once_free_fn *free_;	/* r/o after create; NULL: free(3) */
 	void *ctx_;		/* r/o after create */
 	once_event_t ev;
@@ -162,7 +190,7 @@ once__heap_of(once_event_t *ev)
 
 /* Single-threaded heap event and its header (lib/local.c). */
 struct once__local_heap {
-	uint32_t refs;		/* as once__heap.refs */
+	uint32_t refs;		/* owner refs + 1 while the pair is bound */
 	once_free_fn *free_;
 	void *ctx_;
 	once_local_event_t ev;

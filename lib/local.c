@@ -104,7 +104,7 @@ once_local_event_create(once_local_event_t **evp, const once_attr_t *attr)
 {
 	struct once__local_heap *h;
 
-	if (!evp)
+	if (!evp || once__attr_pshared(attr))
 		return EINVAL;
 	if (!(h = once__local_heap_new(attr, ONCE__UNBOUND)))
 		return ENOMEM;
@@ -136,7 +136,7 @@ once_local_channel(once_local_sender_t *tx, once_local_receiver_t *rx,
 {
 	struct once__local_heap *h;
 
-	if (!tx || !rx || (void *)tx == (void *)rx)
+	if (!tx || !rx || (void *)tx == (void *)rx || once__attr_pshared(attr))
 		return EINVAL;
 	if (!(h = once__local_heap_new(attr, ONCE__BOUND)))
 		return ENOMEM;

@@ -75,7 +75,7 @@ once__pool_free_heap(once_local_pool_t *pool)
 int
 once_local_pool_init(once_local_pool_t *pool, const once_attr_t *attr)
 {
-	if (!pool)
+	if (!pool || once__attr_pshared(attr))
 		return EINVAL;
 	once__pool_setup(pool, attr, 0);
 	return 0;
@@ -97,7 +97,7 @@ once_local_pool_create(once_local_pool_t **poolp, const once_attr_t *attr)
 {
 	once_local_pool_t *pool;
 
-	if (!poolp)
+	if (!poolp || once__attr_pshared(attr))
 		return EINVAL;
 	if (!(pool = once__alloc(attr ? attr->alloc_ : NULL,
 				 attr ? attr->ctx_ : NULL, sizeof(*pool))))

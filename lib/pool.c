@@ -521,7 +521,7 @@ once_pool_init(once_pool_t *pool, const once_attr_t *attr)
 	struct once__pool *p = once__pool(pool);
 	once_event_t proto;
 
-	if (!pool)
+	if (!pool || once__attr_pshared(attr))
 		return EINVAL;
 	memset(pool, 0, sizeof(*pool));
 	__cds_lfs_init(&p->free);
@@ -571,7 +571,7 @@ once_pool_create(once_pool_t **poolp, const once_attr_t *attr)
 	once_pool_t *pool;
 	int err;
 
-	if (!poolp)
+	if (!poolp || once__attr_pshared(attr))
 		return EINVAL;
 	pool = once__alloc(attr ? attr->alloc_ : NULL,
 			   attr ? attr->ctx_ : NULL, sizeof(*pool));
@@ -632,6 +632,8 @@ once_pool_bind(once_pool_t *pool, once_sender_t *tx, once_receiver_t *rx)
 	e->head = slot->tc_next;
 	e->n--;
 	gen = atomic_load_explicit(&slot->gen, memory_order_relaxed) + 1;
+	if (gen == ONCE__TAG_PSHARED)	/* wrapped: that tag is not ours */
+		gen = 0;
 	atomic_store_explicit(&slot->gen, gen, memory_order_relaxed);
 	slot->ev.value_ = NULL;
 	slot->ev.notify_ = NULL;

@@ -938,6 +938,55 @@ START_TEST(test_heap_freed_by_last_of_owner_and_endpoints)
 END_TEST
 
 /*
+ * Verify, with two owners and the endpoint pair, that the event is freed
+ * exactly when the last of the three lets go, in each of the six orders,
+ * and that an event never bound is freed by its last owner.
+ */
+START_TEST(test_heap_two_owners_every_order)
+{
+	static const int orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 },
+					  { 1, 0, 2 }, { 1, 2, 0 },
+					  { 2, 0, 1 }, { 2, 1, 0 } };
+	struct count_alloc ca = { 0 };
+	once_attr_t a;
+	once_event_t *ev;
+	once_sender_t tx;
+	once_receiver_t rx;
+	void *v;
+	int o, k, x;
+
+	attr_counting(&a, &ca);
+	for (o = 0; o < 6; o++) {
+		long frees = atomic_load(&ca.frees);
+
+		ck_assert_int_eq(once_event_create(&ev, &a), 0);
+		ck_assert_int_eq(once_event_ref(ev), 0);
+		ck_assert_int_eq(once_event_bind(ev, &tx, &rx), 0);
+		for (k = 0; k < 3; k++) {
+			ck_assert_msg(atomic_load(&ca.frees) == frees,
+				      "order %d: freed before step %d", o, k);
+			if (orders[o][k] == 2) {
+				ck_assert_int_eq(once_send(&tx, &x), 0);
+				ck_assert_int_eq(once_recv(&rx, &v), 0);
+			} else {
+				ck_assert_int_eq(once_event_unref(ev), 0);
+			}
+		}
+		ck_assert_msg(atomic_load(&ca.frees) == frees + 1,
+			      "order %d: not freed exactly once", o);
+	}
+	/* Never bound: two owners, the second unref frees. */
+	ck_assert_int_eq(once_event_create(&ev, &a), 0);
+	ck_assert_int_eq(once_event_ref(ev), 0);
+	ck_assert_int_eq(once_event_unref(ev), 0);
+	ck_assert_int_eq(atomic_load(&ca.allocs) - atomic_load(&ca.frees), 1);
+	ck_assert_int_eq(once_event_unref(ev), 0);
+	ck_assert_int_eq(atomic_load(&ca.allocs), atomic_load(&ca.frees));
+	ck_assert_int_eq(atomic_load(&ca.live_bytes), 0);
+}
+END_TEST
+
+/*
  * Verify that a refcounted event released with its value unreceived
  * hands the value to the destructor exactly once.
  */
@@ -1121,6 +1170,7 @@ main(void)
 	tcase_add_test(heap, test_heap_create_ref_unref);
 	tcase_add_test(heap, test_heap_ref_caller_storage_einval);
 	tcase_add_test(heap, test_heap_freed_by_last_of_owner_and_endpoints);
+	tcase_add_test(heap, test_heap_two_owners_every_order);
 	tcase_add_test(heap, test_heap_unreceived_value_destroyed_once);
 	tcase_add_test(heap, test_heap_enomem);
 	tcase_add_test(heap, test_channel_freed_when_both_done);

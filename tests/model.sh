@@ -4,8 +4,9 @@
 # weak fairness (each LTL formula), then that the searches reach every
 # interleaving the model marks for coverage and that spin rejects each
 # deliberately broken variant: proof that the checks are not vacuous and
-# can fail. Prints each search's size as a diagnostic. Skipped without
-# spin.
+# can fail; then the same for process-shared events, whose sender may die
+# at any step (-DPSHARED). Prints each search's size as a diagnostic.
+# Skipped without spin.
 spin=${SPIN:-spin}
 if ! command -v "$spin" >/dev/null 2>&1; then
 	echo "1..0 # SKIP no spin"
@@ -21,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$model" "$tmp/event.pml" || exit 1
 cd "$tmp" || exit 1
 
-echo "1..10"
+echo "1..13"
 echo "# $("$spin" -V)"
 n=0
 
@@ -156,3 +157,26 @@ reject timeout_store "a plain store overwrites the sender's state" \
 pan_build late_cb_read -DBROKEN_LATE_CB_READ -DSAFETY
 reject late_cb_read "the callback is read after the event may be freed" \
 	"assertion violated *!(freed)"
+
+# Process-shared events: a sender that dies at any step.
+pan_build pshared -DPSHARED -DSAFETY
+if [ -x pan-pshared ]; then
+	pan_run pshared
+	clean pshared
+	rc=$?
+	[ $rc = 0 ] || first_error pshared
+	ok $rc "pshared safety: a sender that dies at any step, in LOCKED too, never leaves the receiver blocked"
+else
+	ok 1 "pshared safety: not built"
+fi
+pan_build pshared_cover "-DPSHARED -DCOVER_PSHARED" -DSAFETY
+if [ -x pan-pshared_cover ]; then
+	pan_run pshared_cover
+	grep -q 'assertion violated  *!(gave_up)' pshared_cover.out
+	ok $? "pshared: some run gives up on the LOCKED of a dead sender"
+else
+	ok 1 "pshared coverage: not built"
+fi
+pan_build unbounded "-DPSHARED -DBROKEN_UNBOUNDED_LOCKED" -DSAFETY
+reject unbounded "a receiver waits for ever on a dead sender's LOCKED" \
+	"invalid end state"
