@@ -862,7 +862,10 @@ act_tx(struct worker *w, struct job *j)
  */
 static void on_arrival(void *arg);
 
-/* The receiver is done: caller storage may go at once (once_event_destroy(3)). */
+/*
+ * The receiver is done: caller storage may go at once, even if the sender
+ * has not left once_send() yet (once_event_destroy(3)).
+ */
 static void
 rx_finish(struct worker *w, struct job *j)
 {
@@ -1698,6 +1701,7 @@ sleep_until(uint64_t t)
 int
 main(int argc, char **argv)
 {
+	char stats[48] = "no statistics";
 	pthread_t watchdog;
 	unsigned long *seen;
 	uint64_t end, next_stat, now, step_ns;
@@ -1710,10 +1714,12 @@ main(int argc, char **argv)
 #ifdef ONCE_TEST_BROKEN
 	once__test_broken = opt.broken;
 #endif
+	if (opt.stat_interval > 0)
+		snprintf(stats, sizeof(stats), "statistics every %g s",
+			 opt.stat_interval);
 	printf("once-torture: threads %u, duration %g s, seed %#" PRIx64
-	       ", watchdog %g s, statistics every %g s, broken: %s\n",
-	       opt.threads, opt.duration, opt.seed, opt.watchdog,
-	       opt.stat_interval, opt.broken_name);
+	       ", watchdog %g s, %s, broken: %s\n", opt.threads, opt.duration,
+	       opt.seed, opt.watchdog, stats, opt.broken_name);
 	start_ns = now_ns();
 	atomic_store(&last_job_end_ns, start_ns);
 	if (!(seen = calloc(opt.threads + 1, sizeof(*seen))))
