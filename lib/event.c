@@ -117,6 +117,19 @@
 void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
 #endif
 
+#ifdef ONCE_TEST_BROKEN
+int once__test_broken;
+
+int
+once__broken_now(void)
+{
+	static atomic_uint count;
+
+	return atomic_fetch_add_explicit(&count, 1, memory_order_relaxed) %
+	       ONCE__BROKEN_EVERY == 0;
+}
+#endif
+
 /*
  * Spinning only pays when the sender can run meanwhile. With one CPU
  * allowed (a 1-CPU machine, or taskset), a receiver that spins only delays
@@ -466,6 +479,10 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 			continue;
 		}
 		if (s == ONCE__RX_CLOSED) {
+			/* Broken control: back to the caller and freed. */
+			if (ONCE__BROKEN(ONCE__BROKEN_DELIVER_TWICE) && !b &&
+			    target == ONCE__SENT && ev->dtor_)
+				ev->dtor_(value);
 			once__release(ev, b != NULL);
 			return EPIPE;
 		}
@@ -494,9 +511,10 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 	atomic_store_explicit(st, target, memory_order_release);
 	ONCE__HOOK(target == ONCE__SENT ? ONCE__HOOK_SEND_PUBLISHED :
 		   ONCE__HOOK_TX_CLOSE_PUBLISHED, ev);
-	if (s == ONCE__WAITING)
-		once__futex_wake(st, b != NULL);
-	else if (fn)
+	if (s == ONCE__WAITING) {
+		if (!ONCE__BROKEN(ONCE__BROKEN_SKIP_WAKE))
+			once__futex_wake(st, b != NULL);
+	} else if (fn)
 		fn(arg);
 	return 0;
 }
@@ -591,6 +609,21 @@ once_receiver_close(once_receiver_t *rx)
 		switch (s) {
 		case ONCE__BOUND:
 		case ONCE__WAITING:
+			if (ONCE__BROKEN(ONCE__BROKEN_RECYCLE_EARLY) && !b &&
+			    once__kind(ev) == ONCE__KIND_POOL) {
+				/*
+				 * Broken control: back to the pool with the
+				 * sender live (held in LOCKED, it cannot race
+				 * us to the release; it finds DONE).
+				 */
+				if (!atomic_compare_exchange_weak_explicit(st,
+						&s, ONCE__LOCKED,
+						memory_order_acquire,
+						memory_order_acquire))
+					continue;
+				once__release(ev, 0);
+				return 0;
+			}
 			/*
 			 * acq_rel: on success the sender will release the
 			 * event and must see our last writes; on failure we
@@ -630,7 +663,9 @@ once_receiver_close(once_receiver_t *rx)
 			continue;
 		case ONCE__SENT:
 		case ONCE__TX_CLOSED:
-			once__take(rx, ev, s, NULL, b != NULL);
+			once__take(rx, ev, s,
+				   ONCE__BROKEN(ONCE__BROKEN_LOSE_VALUE) ?
+				   &arg : NULL, b != NULL);
 			return 0;
 		default:
 			return EINVAL;

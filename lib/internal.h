@@ -69,6 +69,36 @@ extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
 #endif
 
 /*
+ * Broken controls: a copy of the library built with ONCE_TEST_BROKEN (for
+ * tests/once-torture-broken only, never installed) misbehaves on purpose,
+ * one time in ONCE__BROKEN_EVERY at each point marked ONCE__BROKEN, when
+ * once__test_broken names that point's kind. The torture must catch each
+ * kind, or it proves nothing when it passes. Elsewhere ONCE__BROKEN() is
+ * 0 and the code it guards is not compiled.
+ */
+enum once__broken_kind {
+	ONCE__BROKEN_NONE,
+	ONCE__BROKEN_SKIP_WAKE,		/* a send owes a FUTEX_WAKE, skips it */
+	ONCE__BROKEN_DELIVER_TWICE,	/* a send meets EPIPE and also calls
+					   the destructor with its value */
+	ONCE__BROKEN_LOSE_VALUE,	/* receiver_close drops a sent value
+					   without the destructor */
+	ONCE__BROKEN_RECYCLE_EARLY,	/* receiver_close gives a pooled event
+					   back while its sender is live */
+};
+
+#define ONCE__BROKEN_EVERY	8
+
+#ifdef ONCE_TEST_BROKEN
+extern int once__test_broken;
+ONCE__HIDDEN int once__broken_now(void);
+#define ONCE__BROKEN(kind) \
+	(once__test_broken == (kind) && once__broken_now())
+#else
+#define ONCE__BROKEN(kind) 0
+#endif
+
+/*
  * The fast paths of once-inline.h, compiled into the library with its
  * hooks and annotations: once_send() and friends start with them, so the
  * library and a program built with ONCE_INLINE run one implementation.
