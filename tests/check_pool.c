@@ -1290,6 +1290,90 @@ fork_child(once_pool_t *pool)
 	return once_pool_destroy(pool) == 0 ? 0 : 6;
 }
 
+/*
+ * An allocator that gives malloc's alignment and no more: each block at
+ * 16 mod 64, its real start and size kept in a small table, so that free
+ * can check it is given the size that was asked for.
+ */
+struct align16 {
+	void *raw[8], *ptr[8];
+	size_t size[8];
+	int bad;		/* a free that matched no block */
+};
+
+static void *
+alloc16(size_t size, void *ctx)
+{
+	struct align16 *a = ctx;
+	char *raw = malloc(size + 64), *p;
+	int i;
+
+	if (!raw)
+		return NULL;
+	for (p = raw; ((uintptr_t)p & 63) != 16; p += 16)
+		;
+	for (i = 0; i < 8 && a->ptr[i]; i++)
+		;
+	if (i == 8) {
+		free(raw);
+		return NULL;
+	}
+	a->raw[i] = raw;
+	a->ptr[i] = p;
+	a->size[i] = size;
+	return p;
+}
+
+static void
+free16(void *ptr, size_t size, void *ctx)
+{
+	struct align16 *a = ctx;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (a->ptr[i] == ptr && a->size[i] == size) {
+			free(a->raw[i]);
+			a->ptr[i] = NULL;
+			return;
+		}
+	a->bad++;
+}
+
+/*
+ * Verify that pooled events are cache-line aligned whatever alignment
+ * the allocator gives beyond malloc's, and that every block goes back
+ * with its size (once-torture found slabs at 16 mod 64).
+ */
+START_TEST(test_pool_slab_aligned_with_any_allocator)
+{
+	struct align16 a16;
+	once_attr_t attr;
+	once_pool_t pool;
+	once_sender_t tx[70];
+	once_receiver_t rx[70];
+	int i;
+
+	memset(&a16, 0, sizeof(a16));
+	ck_assert_int_eq(once_attr_init(&attr), 0);
+	ck_assert_int_eq(once_attr_setallocator(&attr, alloc16, free16, &a16),
+			 0);
+	ck_assert_int_eq(once_pool_init(&pool, &attr), 0);
+	for (i = 0; i < 70; i++) {
+		ck_assert_int_eq(once_pool_bind(&pool, &tx[i], &rx[i]), 0);
+		ck_assert_msg(((uintptr_t)tx[i].ev_ & 63) == 0,
+			      "event %d at %p", i, (void *)tx[i].ev_);
+	}
+	for (i = 0; i < 70; i++) {
+		ck_assert_int_eq(once_sender_close(&tx[i]), 0);
+		ck_assert_int_eq(once_receiver_close(&rx[i]), 0);
+	}
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+	for (i = 0; i < 8; i++)
+		ck_assert_ptr_null(a16.ptr[i]);
+	ck_assert_int_eq(a16.bad, 0);
+}
+END_TEST
+
 /* Verify that a pool works in a fork() child and in the parent. */
 START_TEST(test_pool_fork)
 {
@@ -1358,6 +1442,7 @@ main(void)
 	tcase_add_test(basic, test_pool_spin_attr);
 	tcase_add_test(basic, test_pool_lifecycle_every_kind);
 	tcase_add_test(basic, test_pool_fork);
+	tcase_add_test(basic, test_pool_slab_aligned_with_any_allocator);
 	suite_add_tcase(s, basic);
 
 	tcase_add_test(recv, test_pool_recv_variants);
