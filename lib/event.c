@@ -192,7 +192,7 @@ once__release(once_event_t *ev)
  * pooled event's endpoint after the pool bound the event again (its
  * generation moved on). A stale endpoint is cleared.
  */
-static once_event_t *
+once_event_t *
 once__endpoint(once_event_t **evp, uintptr_t tag)
 {
 	once_event_t *ev = *evp;
@@ -217,23 +217,11 @@ once__live_pending(const once_event_t *ev, uintptr_t tag)
 		once__state((once_event_t *)ev), memory_order_acquire));
 }
 
-static inline void
-once__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
-
 /*
  * Wait until the other side leaves LOCKED (it holds the event for a few
  * stores, but may be preempted there). Returns the state it left for.
  */
-static uint32_t
+uint32_t
 once__unlocked(_Atomic uint32_t *st)
 {
 	uint32_t s;
@@ -336,7 +324,7 @@ once_sender_closed(const once_sender_t *tx)
  * Finish a receive in state s (SENT or TX_CLOSED, observed with acquire):
  * rx is the last endpoint and releases the event.
  */
-static int
+int
 once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value)
 {
 	void *v = ev->value_;
@@ -477,11 +465,35 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 	}
 }
 
-static inline int
-once__ts_before(const struct timespec *a, const struct timespec *b)
+/*
+ * How long a blocking receive on ev spins, in nanoseconds: its budget, or
+ * none where spinning cannot pay.
+ */
+unsigned int
+once__spin_budget(const once_event_t *ev)
 {
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+	if (once__one_cpu)
+		return 0;
+	return ev->flags_ & ONCE__F_SPIN ? ev->flags_ >> ONCE__SPIN_SHIFT :
+	       ONCE__SPIN_DEFAULT;
+}
+
+/*
+ * In *end, the time ns nanoseconds from now on clock, or abstime if that
+ * comes first: when a spin, or a slice of once_recv_any()'s sleep, ends.
+ */
+void
+once__end_in(struct timespec *end, clockid_t clock, unsigned int ns,
+	       const struct timespec *abstime)
+{
+	clock_gettime(clock, end);
+	end->tv_nsec += ns;
+	while (end->tv_nsec >= 1000000000L) {
+		end->tv_nsec -= 1000000000L;
+		end->tv_sec++;
+	}
+	if (abstime && once__ts_before(abstime, end))
+		*end = *abstime;
 }
 
 /*
@@ -495,21 +507,13 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 	   const struct timespec *abstime)
 {
 	_Atomic uint32_t *st = once__state(ev);
-	unsigned int ns = ev->flags_ & ONCE__F_SPIN ?
-			  ev->flags_ >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
+	unsigned int ns = once__spin_budget(ev);
 	struct timespec end, now;
 	int i;
 
-	if (ns == 0 || once__one_cpu)
+	if (ns == 0)
 		return s;
-	clock_gettime(clock, &end);
-	end.tv_nsec += ns;
-	while (end.tv_nsec >= 1000000000L) {
-		end.tv_nsec -= 1000000000L;
-		end.tv_sec++;
-	}
-	if (abstime && once__ts_before(abstime, &end))
-		end = *abstime;
+	once__end_in(&end, clock, ns, abstime);
 	for (;;) {
 		for (i = 0; i < 16; i++) {
 			once__cpu_relax();
@@ -609,9 +613,7 @@ int
 once_clockrecv(once_receiver_t *rx, void **value, clockid_t clock,
 	       const struct timespec *abstime)
 {
-	if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
-	    !abstime || abstime->tv_nsec < 0 ||
-	    abstime->tv_nsec >= 1000000000L)
+	if (!abstime || !once__deadline_valid(clock, abstime))
 		return EINVAL;
 	return once__wait(rx, value, clock, abstime);
 }
