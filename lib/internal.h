@@ -59,10 +59,16 @@ enum once__hook_point {
 	ONCE__HOOK_RX_CLOSE_PUBLISHED,
 	ONCE__HOOK_WAIT_ANNOUNCED,	/* WAITING set, FUTEX_WAIT not called */
 	ONCE__HOOK_WAIT_TIMED_OUT,	/* ETIMEDOUT, WAITING not taken back */
+	/* once_recv_any() (any.c); ev is the event of the lowest entry. */
+	ONCE__HOOK_ANY_WAITV,		/* all WAITING, futex_waitv next */
+	ONCE__HOOK_ANY_SLICE,		/* all WAITING, a slice next */
+	ONCE__HOOK_ANY_TIMED_OUT,	/* ETIMEDOUT, nothing taken back */
 };
 
 #ifdef ONCE_TEST_HOOKS
 extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
+/* Set: once_recv_any() acts as on a kernel without futex_waitv. */
+extern int once__test_no_waitv;
 #define ONCE__HOOK(point, ev) \
 	(once__test_hook ? once__test_hook(point, ev) : (void)0)
 #else
@@ -215,8 +221,8 @@ ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);
 
 /*
- * The receiving half of event.c, for other files that receive: see the
- * comments at their definitions.
+ * The receiving half of event.c, which once_recv_any() (any.c) runs on
+ * each of its events: see the comments at their definitions.
  */
 ONCE__HIDDEN once_event_t *once__endpoint(once_event_t **evp, uintptr_t tag);
 ONCE__HIDDEN uint32_t once__unlocked(_Atomic uint32_t *st);
