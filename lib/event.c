@@ -38,6 +38,12 @@
  *  bind: UNBOUND -> BOUND (one CAS: of concurrent binds one wins); any
  *  other state is EALREADY. destroy: 0 in UNBOUND and DONE, else EBUSY.
  *  Values above LOCKED are garbage: EINVAL everywhere.
+ *  once_recv_any() (any.c) is the blocking receive, on several events
+ *  at once: on each it announces and sleeps as above, and on its way out
+ *  takes WAITING back to BOUND by CAS as a timeout does, also when it
+ *  returns with another entry. A take-back that fails finds SENT or
+ *  TX_CLOSED, which it receives, or leaves with rx live for a later call:
+ *  rows that exist already.
  *
  * Rules the code keeps:
  *  - Only rx moves BOUND <-> WAITING, and only by CAS, so a sender's CAS
@@ -66,7 +72,8 @@
  *
  * Model: the transitions above are what a model of this file must encode;
  * change both together. lib/event.pml is that model, checked by spin
- * under make check (tests/model.sh).
+ * under make check (tests/model.sh); it includes once_recv_any() as seen
+ * from one of its events.
  *
  * ABI: include/once-inline.h compiles the commonest rows into programs
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through

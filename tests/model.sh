@@ -21,7 +21,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$model" "$tmp/event.pml" || exit 1
 cd "$tmp" || exit 1
 
-echo "1..10"
+echo "1..11"
 echo "# $("$spin" -V)"
 n=0
 
@@ -156,3 +156,6 @@ reject timeout_store "a plain store overwrites the sender's state" \
 pan_build late_cb_read -DBROKEN_LATE_CB_READ -DSAFETY
 reject late_cb_read "the callback is read after the event may be freed" \
 	"assertion violated *!(freed)"
+pan_build any_retract_store -DBROKEN_ANY_RETRACT_STORE -DSAFETY
+reject any_retract_store "once_recv_any's take-back overwrites the sender's state" \
+	"assertion violated"
