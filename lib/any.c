@@ -250,7 +250,7 @@ once__waitv_missing(void)
  * until abstime if that comes first. Returns 0, or ETIMEDOUT once abstime
  * has passed.
  */
-static int
+ONCE__NO_ASAN static int
 once__any_slice(struct once__any *a, clockid_t clock,
 		const struct timespec *abstime)
 {
@@ -269,7 +269,7 @@ once__any_slice(struct once__any *a, clockid_t clock,
 }
 
 /* Step 4: sleep until a word moves or abstime. Returns 0 or ETIMEDOUT. */
-static int
+ONCE__NO_ASAN static int
 once__any_sleep(struct once__any *a, clockid_t clock,
 		const struct timespec *abstime)
 {
@@ -333,7 +333,7 @@ once__any_retract(const struct once__any *a, int done)
 	return done;
 }
 
-int
+ONCE__NO_ASAN int
 once_recv_any(once_receiver_t *rxs, size_t n, size_t *index, void **value,
 	      clockid_t clock, const struct timespec *abstime)
 {

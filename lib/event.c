@@ -538,7 +538,7 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
  * The blocking receive (longer than a screen: it is the receiving half of
  * the state machine). abstime NULL waits without limit.
  */
-static int
+ONCE__NO_ASAN static int
 once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 	   const struct timespec *abstime)
 {
