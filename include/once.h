@@ -294,6 +294,43 @@ ONCE_API int once_receiver_ready(const once_receiver_t *rx);
 ONCE_API int once_receiver_close(once_receiver_t *rx);
 
 /*
+ * Receiving from the first of several.
+ *
+ * once_recv_any() - wait until any of the n receivers in rxs (1 <= n <=
+ * ONCE_RECV_ANY_MAX) has its value or its sender's close, and receive it
+ * as once_recv() would: 0 with the value in *value (or, if value is NULL,
+ * to the destructor), or EPIPE; either way that receiver is consumed
+ * (cleared) and its index stored in *index. Cleared entries are skipped,
+ * so the caller may call again on the same array until all are consumed.
+ * Of several complete entries, the lowest index is received. abstime NULL
+ * waits without limit; otherwise it is a deadline on clock: ETIMEDOUT,
+ * and every receiver stays usable (a deadline already past polls, without
+ * sleeping). clock is CLOCK_REALTIME or
+ * CLOCK_MONOTONIC even when abstime is NULL (the spin is timed on it).
+ * Returns EINVAL for NULL rxs or index, n out of range, a bad clock or a
+ * tv_nsec outside [0, 1e9) (all checked first, as once_clockrecv() does),
+ * when no entry is live, or for a stale entry (its index in *index; it is
+ * cleared, as once_recv() would clear it); EBUSY, with the index in
+ * *index, while an entry has a callback registered (once_receiver_notify)
+ * and nothing has arrived on it; ENOTSUP, with the index in *index, for
+ * an entry of a process-shared event (use once_clockrecv() on those).
+ * Entries are checked before anything is received, so a stale, busy or
+ * shared entry fails every call until it is removed. Never EINTR; a cancellation point while it sleeps, after which
+ * every receiver stays valid. It spins first, for the largest budget
+ * among the events, then sleeps on all of them with futex_waitv(2) (Linux
+ * 5.16); without it, on the lowest entry's futex in slices of up to 2 ms,
+ * so that a value on another entry may be seen up to 2 ms late. The
+ * receivers are used as by once_recv(): by this thread alone during the
+ * call, and each may appear in rxs once. On 0, everything the sender
+ * wrote before once_send() is visible.
+ */
+#define ONCE_RECV_ANY_MAX 128
+
+ONCE_API int once_recv_any(once_receiver_t *rxs, size_t n, size_t *index,
+			   void **value, clockid_t clock,
+			   const struct timespec *abstime);
+
+/*
  * Completion callbacks.
  *
  * once_receiver_notify() - have fn(arg) called exactly once: when the value

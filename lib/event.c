@@ -66,6 +66,13 @@
  *  state up to LOCKED it then gives the caller endpoints (copies, in the
  *  sense of once.h: one copy of each may be used, in any process).
  *
+ * once_recv_any() (any.c) is the blocking receive, on several events at
+ * once: on each it announces and sleeps as above, and on its way out takes
+ * WAITING back to BOUND by CAS as a timeout does, also when it returns
+ * with another entry. A take-back that fails finds SENT or TX_CLOSED,
+ * which it receives, or leaves with rx live for a later call: rows that
+ * exist already. It refuses process-shared entries (ENOTSUP).
+ *
  * Rules the code keeps:
  *  - Only rx moves BOUND <-> WAITING, and only by CAS, so a sender's CAS
  *    out of WAITING knows it owes a FUTEX_WAKE and one out of BOUND knows
@@ -94,7 +101,8 @@
  * Model: the transitions above are what a model of this file must encode;
  * change both together. lib/event.pml is that model, checked by spin
  * under make check (tests/model.sh); with -DPSHARED, for a shared event
- * whose sender's process may die at any step.
+ * whose sender's process may die at any step; it includes once_recv_any()
+ * as seen from one of its events.
  *
  * ABI: include/once-inline.h compiles the commonest rows into programs
  * built with ONCE_INLINE (bind from UNBOUND, send from BOUND through
@@ -286,7 +294,7 @@ once__release(once_event_t *ev, int shared)
  * first: a shared event's kind may say "pool", and the generation it would
  * read lies outside the event.
  */
-static once_event_t *
+once_event_t *
 once__endpoint(once_event_t **evp, uintptr_t tag)
 {
 	once_event_t *ev = *evp;
@@ -335,25 +343,6 @@ static inline int
 once__moved(struct once__budget *b)
 {
 	return b && ++b->moves > ONCE__PSHARED_MOVES_MAX;
-}
-
-static inline void
-once__cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
-
-static inline int
-once__ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 static void
@@ -423,7 +412,7 @@ once__unlocked_shared(_Atomic uint32_t *st, struct once__budget *b,
  * stores, but may be preempted there). Returns the state it left for, or
  * for a shared event (b not NULL) perhaps LOCKED with *err set (above).
  */
-static uint32_t
+uint32_t
 once__unlocked(_Atomic uint32_t *st, struct once__budget *b,
 	       clockid_t clock, const struct timespec *abstime, int *err)
 {
@@ -546,7 +535,7 @@ once_sender_closed(const once_sender_t *tx)
  * rx is the last endpoint and releases the event. A shared event has no
  * destructor: whatever its slot holds is never called.
  */
-static int
+int
 once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value,
 	   int shared)
 {
@@ -740,31 +729,54 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 }
 
 /*
+ * How long a blocking receive on ev spins, in nanoseconds: its budget,
+ * clamped (flags_ is read once: a shared event's may be anybody's), or
+ * none where spinning cannot pay.
+ */
+unsigned int
+once__spin_budget(const once_event_t *ev)
+{
+	uint32_t flags = once__flags((once_event_t *)ev);
+	unsigned int ns = flags & ONCE__F_SPIN ?
+			  flags >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
+
+	if (once__one_cpu)
+		return 0;
+	return ns > ONCE_SPIN_MAX ? ONCE_SPIN_MAX : ns;
+}
+
+/*
+ * In *end, the time ns nanoseconds from now on clock, or abstime if that
+ * comes first: when a spin, or a slice of once_recv_any()'s sleep, ends.
+ */
+void
+once__end_in(struct timespec *end, clockid_t clock, unsigned int ns,
+	     const struct timespec *abstime)
+{
+	clock_gettime(clock, end);
+	once__ts_add(end, ns);
+	if (abstime && once__ts_before(abstime, end))
+		*end = *abstime;
+}
+
+/*
  * Spin while the word says BOUND (or LOCKED: a send is under way), for the
  * event's spin budget but not past abstime. The clock is read every few
  * rounds (a vDSO call), so the budget holds on any CPU without
- * calibration. Returns the last state seen. flags_ is read once and the
- * budget clamped: a shared event's may be anybody's.
+ * calibration. Returns the last state seen.
  */
 static uint32_t
 once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 	   const struct timespec *abstime)
 {
 	_Atomic uint32_t *st = once__state(ev);
-	uint32_t flags = once__flags(ev);
-	unsigned int ns = flags & ONCE__F_SPIN ?
-			  flags >> ONCE__SPIN_SHIFT : ONCE__SPIN_DEFAULT;
+	unsigned int ns = once__spin_budget(ev);
 	struct timespec end, now;
 	int i;
 
-	if (ns == 0 || once__one_cpu)
+	if (ns == 0)
 		return s;
-	if (ns > ONCE_SPIN_MAX)
-		ns = ONCE_SPIN_MAX;
-	clock_gettime(clock, &end);
-	once__ts_add(&end, ns);
-	if (abstime && once__ts_before(abstime, &end))
-		end = *abstime;
+	once__end_in(&end, clock, ns, abstime);
 	for (;;) {
 		for (i = 0; i < 16; i++) {
 			once__cpu_relax();
@@ -784,7 +796,7 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
  * On a shared event (b) the word may move in ways no peer would move it:
  * see the table's notes for what bounds the loop then.
  */
-static int
+ONCE__NO_ASAN static int
 once__wait_loop(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 		void **value, clockid_t clock, const struct timespec *abstime)
 {
@@ -873,7 +885,7 @@ once__wrec_cleanup(void *rec)
  * A receive about to sleep: listed for inspection while it waits, and
  * unlisted however the wait ends, cancellation included.
  */
-static int
+ONCE__NO_ASAN static int
 once__wait_listed(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 		  void **value, clockid_t clock,
 		  const struct timespec *abstime)
@@ -892,7 +904,7 @@ once__wait_listed(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 	return err;
 }
 
-static int
+ONCE__NO_ASAN static int
 once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 	   const struct timespec *abstime)
 {
@@ -932,9 +944,7 @@ int
 once_clockrecv(once_receiver_t *rx, void **value, clockid_t clock,
 	       const struct timespec *abstime)
 {
-	if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC) ||
-	    !abstime || abstime->tv_nsec < 0 ||
-	    abstime->tv_nsec >= 1000000000L)
+	if (!abstime || !once__deadline_valid(clock, abstime))
 		return EINVAL;
 	return once__wait(rx, value, clock, abstime);
 }

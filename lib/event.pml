@@ -31,6 +31,9 @@
  *                                (530-588), behind once_recv() (590-606:
  *                                its first load is once__wait's), and
  *                                once_clockrecv() and once_timedrecv().
+ *  rx_any, any_retract           once_recv_any() (lib/any.c), seen from
+ *                                one of its events, and its take-back
+ *                                (once__any_retract()).
  *  Receiver                      the receiver's owner: any sequence of
  *                                these calls that ends with the endpoint
  *                                consumed.
@@ -73,7 +76,9 @@
  * FUTEX_WAKE), -DBROKEN_RX_CLOSE_STORE (receiver_close stores RX_CLOSED
  * instead of a CAS), -DBROKEN_TIMEOUT_STORE (a timed-out wait stores BOUND
  * instead of a CAS), -DBROKEN_LATE_CB_READ (the sender reads the callback
- * after publishing the state, when the receiver may have freed the event).
+ * after publishing the state, when the receiver may have freed the event),
+ * -DBROKEN_ANY_RETRACT_STORE (once_recv_any() takes its announcement back
+ * with a store of BOUND instead of a CAS).
  *
  * Process-shared events (-DPSHARED): the same code on the same word, with
  * what differs for them. The sender's process may die between any two of
@@ -122,6 +127,7 @@
 #define EBUSY		4
 #define ECANCELED	5
 #define ENOTRECOVERABLE	6
+#define OTHER		7	/* once_recv_any() took another entry */
 
 #ifndef MAXTRIES
 #define MAXTRIES	2
@@ -179,7 +185,10 @@ bit gave_up;		/* a receiver gave up on a dead sender's LOCKED */
 #define TX_WAITED	12	/* the sender waited out LOCKED */
 #define RX_WAITED	13	/* the receiver waited out LOCKED */
 #define SPIN_HIT	14	/* the spin saw the event complete */
-#define NCOVER		15
+#define ANY_OTHER	15	/* once_recv_any() ended by another entry */
+#define ANY_LATE	16	/* its take-back CAS lost to the sender */
+#define ANY_LEFT	17	/* it left this event complete, rx live */
+#define NCOVER		18
 #ifdef COVER
 unsigned seen : NCOVER;
 #define saw(b)		seen = seen | (1 << (b))
@@ -565,6 +574,92 @@ inline rx_wait(timed, r)
 }
 
 /*
+ * once__any_retract(), on this event: take the announcement back. If the
+ * CAS fails, the value or the close arrived: the call takes it (this is
+ * the lowest complete entry, or the deadline passed) or, with others,
+ * may leave it complete for a later call (a lower entry is taken).
+ */
+inline any_retract(others, r)
+{
+	load(s);
+	ok = 0;
+	if
+	:: s == WAITING ->
+#ifndef BROKEN_ANY_RETRACT_STORE
+		cas(s, BOUND, ok)
+#else
+		atomic { touch; st = BOUND };
+		ok = 1
+#endif
+	:: else
+	fi;
+	if
+	:: !ok && s == LOCKED -> unlocked(s)
+	:: else
+	fi;
+	if
+	:: !ok && (s == SENT || s == TX_CLOSED) ->
+		saw(ANY_LATE);
+		if
+		:: take(s, 1, r)
+		:: others -> r = OTHER; saw(ANY_LEFT)
+		fi
+	:: else
+	fi
+}
+
+/*
+ * once_recv_any() (lib/any.c), seen from one of its events. The events
+ * of the array share nothing but the calling thread: each has its own
+ * word and sender, and the call couples them only in choosing which
+ * entry to take and when to stop. So the other entries are
+ * nondeterminism here (others): the call may find one complete whenever
+ * it looks at the words, and end with it; a wake-up meant for another
+ * entry is, to this event, a spurious one. Each look at this word is a
+ * load, its spin any number of them, its announcement the CAS of
+ * once__wait(), and its sleep the same futex wait (futex_waitv compares
+ * each word under the kernel's lock, as FUTEX_WAIT does). Timed: a
+ * deadline already past is found before the sleep, as futex_wait()
+ * allows. Untimed and alone (others 0), it is a blocking receive that
+ * must return.
+ */
+inline rx_any(timed, others, r)
+{
+	r = OK;
+	load(s);
+	do
+	:: s == LOCKED -> unlocked(s); saw(RX_WAITED)
+	:: s == NOTIFY -> r = EBUSY; break
+	:: s == SENT || s == TX_CLOSED ->
+		if
+		:: take(s, 1, r)
+		:: others -> r = OTHER; saw(ANY_LEFT)
+		fi;
+		break
+	:: s == BOUND -> load(s)	/* the spin */
+	:: s == BOUND ->		/* announce */
+		cas(s, WAITING, ok);
+		if
+		:: ok -> s = WAITING
+		:: else
+		fi
+	:: s == WAITING ->
+		futex_wait(timed, r);
+		if
+		:: r == ECANCELED -> break	/* WAITING stays behind */
+		:: r == ETIMEDOUT -> any_retract(others, r); break
+		:: else -> load(s)
+		fi
+	:: others && (s == BOUND || s == WAITING) ->
+		r = OTHER;
+		saw(ANY_OTHER);
+		any_retract(others, r);
+		break
+	:: else -> assert(0)
+	od
+}
+
+/*
  * The receiver's owner: up to MAXTRIES calls that may leave rx live, then
  * calls that consume it. After a notify, the callback's continuation calls
  * once_tryrecv(), which must find the event complete.
@@ -582,6 +677,7 @@ proctype Receiver()
 		:: rx_tryrecv(r)
 		:: rx_wait(1, r)
 #ifndef PSHARED
+		:: rx_any(1, 1, r)		/* timed, among others */
 		:: !notified -> rx_notify(); notified = 1
 		:: notified -> rx_wait(0, r)	/* EBUSY while registered */
 #endif
@@ -590,6 +686,10 @@ proctype Receiver()
 	:: rx_live && !notified ->
 		rx_blocked = 1;
 		rx_wait(0, r);
+		rx_blocked = 0
+	:: rx_live && !notified ->	/* once_recv_any(), alone */
+		rx_blocked = 1;
+		rx_any(0, 0, r);
 		rx_blocked = 0
 #endif
 	:: rx_live -> rx_close()
@@ -643,7 +743,10 @@ init {
 	assert(!(seen & (1 << LEFT_WAITING)));
 	assert(!(seen & (1 << TX_WAITED)));
 	assert(!(seen & (1 << RX_WAITED)));
-	assert(!(seen & (1 << SPIN_HIT)))
+	assert(!(seen & (1 << SPIN_HIT)));
+	assert(!(seen & (1 << ANY_OTHER)));
+	assert(!(seen & (1 << ANY_LATE)));
+	assert(!(seen & (1 << ANY_LEFT)))
 #endif
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <errno.h>
 
@@ -58,10 +59,16 @@ enum once__hook_point {
 	ONCE__HOOK_RX_CLOSE_PUBLISHED,
 	ONCE__HOOK_WAIT_ANNOUNCED,	/* WAITING set, FUTEX_WAIT not called */
 	ONCE__HOOK_WAIT_TIMED_OUT,	/* ETIMEDOUT, WAITING not taken back */
+	/* once_recv_any() (any.c); ev is the event of the lowest entry. */
+	ONCE__HOOK_ANY_WAITV,		/* all WAITING, futex_waitv next */
+	ONCE__HOOK_ANY_SLICE,		/* all WAITING, a slice next */
+	ONCE__HOOK_ANY_TIMED_OUT,	/* ETIMEDOUT, nothing taken back */
 };
 
 #ifdef ONCE_TEST_HOOKS
 extern void (*once__test_hook)(enum once__hook_point point, once_event_t *ev);
+/* Set: once_recv_any() acts as on a kernel without futex_waitv. */
+extern int once__test_no_waitv;
 #define ONCE__HOOK(point, ev) \
 	(once__test_hook ? once__test_hook(point, ev) : (void)0)
 #else
@@ -309,5 +316,52 @@ ONCE__HIDDEN const void *once__pool_of(once_event_t *ev);
 ONCE__HIDDEN void once__event_setup(once_event_t *ev, const once_attr_t *attr,
 				    unsigned int kind, uint32_t state);
 ONCE__HIDDEN void once__heap_put(once_event_t *ev);
+
+/*
+ * The receiving half of event.c, which once_recv_any() (any.c) runs on
+ * each of its events: see the comments at their definitions.
+ */
+ONCE__HIDDEN once_event_t *once__endpoint(once_event_t **evp, uintptr_t tag);
+struct once__budget;
+ONCE__HIDDEN uint32_t once__unlocked(_Atomic uint32_t *st,
+				     struct once__budget *b, clockid_t clock,
+				     const struct timespec *abstime, int *err);
+ONCE__HIDDEN int once__take(once_receiver_t *rx, once_event_t *ev,
+			    uint32_t s, void **value, int shared);
+ONCE__HIDDEN unsigned int once__spin_budget(const once_event_t *ev);
+ONCE__HIDDEN void once__end_in(struct timespec *end, clockid_t clock,
+			       unsigned int ns,
+			       const struct timespec *abstime);
+
+static inline void
+once__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static inline int
+once__ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * A deadline as the timed receives take it: on CLOCK_REALTIME or
+ * CLOCK_MONOTONIC, and a tv_nsec in [0, 1e9) unless abstime is NULL.
+ */
+static inline int
+once__deadline_valid(clockid_t clock, const struct timespec *abstime)
+{
+	return (clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC) &&
+	       (!abstime || (abstime->tv_nsec >= 0 &&
+			     abstime->tv_nsec < 1000000000L));
+}
 
 #endif /* ONCE_INTERNAL_H */

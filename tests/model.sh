@@ -22,7 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$model" "$tmp/event.pml" || exit 1
 cd "$tmp" || exit 1
 
-echo "1..13"
+echo "1..14"
 echo "# $("$spin" -V)"
 n=0
 
@@ -180,3 +180,7 @@ fi
 pan_build unbounded "-DPSHARED -DBROKEN_UNBOUNDED_LOCKED" -DSAFETY
 reject unbounded "a receiver waits for ever on a dead sender's LOCKED" \
 	"invalid end state"
+
+pan_build any_retract_store -DBROKEN_ANY_RETRACT_STORE -DSAFETY
+reject any_retract_store "once_recv_any's take-back overwrites the sender's state" \
+	"assertion violated"
