@@ -535,8 +535,9 @@ ONCE_API int once_local_pool_trim(once_local_pool_t *pool, size_t keep);
 /*
  * Seeing inside: who waits on what, and since when.
  *
- * A receiver waits when it sleeps in once_recv(), once_timedrecv() or
- * once_clockrecv() (after its spin), or while a callback it registered
+ * A receiver waits when it sleeps in once_recv(), once_timedrecv(),
+ * once_clockrecv() or once_recv_any() (after its spin; once_recv_any() is
+ * listed on each of its events), or while a callback it registered
  * with once_receiver_notify() (or the once_local_ twin) has not run. The
  * library records such a waiter only on that path (nothing on a receive
  * that finds its value), as a struct once_waiter:

@@ -319,6 +319,55 @@ once__any_sleep(struct once__any *a, clockid_t clock,
 	return err;
 }
 
+/* Inspection's view of a call that sleeps: one record per entry. */
+struct once__any_listed {
+	const struct once__any *a;
+	struct once__wrec *recs;
+};
+
+static void
+once__any_unlist(void *arg)
+{
+	struct once__any_listed *l = arg;
+	unsigned int k;
+
+	for (k = 0; k < l->a->n; k++)
+		once__wrec_del(&l->recs[k]);
+}
+
+/*
+ * Steps 3 to 5: announce on every word and sleep until one moves or
+ * abstime, listed for inspection (once_event_inspect() and friends) on
+ * each event while it sleeps, and unlisted however it ends, cancellation
+ * included. Returns as once__any_announce() does.
+ */
+ONCE__NO_ASAN static int
+once__any_wait(struct once__any *a, clockid_t clock,
+	       const struct timespec *abstime)
+{
+	struct once__wrec recs[ONCE_RECV_ANY_MAX];
+	struct once__any_listed l = { a, recs };
+	struct once__winfo info;
+	once_event_t *ev;
+	unsigned int i;
+	int k;
+
+	if ((k = once__any_announce(a)) >= 0)
+		return k;
+	once__winfo_init(&info, abstime ? ONCE_WAIT_TIMED :
+			 ONCE_WAIT_BLOCKING);
+	for (i = 0; i < a->n; i++) {
+		ev = a->rxs[a->live[i]].ev_;
+		once__wrec_add(&recs[i], ev, once__pool_of(ev), &info);
+	}
+	pthread_cleanup_push(once__any_unlist, &l);
+	while (once__any_sleep(a, clock, abstime) != ETIMEDOUT &&
+	       (k = once__any_announce(a)) < 0)
+		;
+	pthread_cleanup_pop(1);
+	return k;
+}
+
 /*
  * Step 6: take back every announcement, so that the senders skip their
  * wake again. Returns the lower of done and the position of the first
@@ -366,10 +415,7 @@ once_recv_any(once_receiver_t *rxs, size_t n, size_t *index, void **value,
 		return EINVAL;
 	if (k < 0) {
 		once__any_spin(&a, clock, abstime);
-		while ((k = once__any_announce(&a)) < 0 &&
-		       once__any_sleep(&a, clock, abstime) != ETIMEDOUT)
-			;
-		if (k < 0)
+		if ((k = once__any_wait(&a, clock, abstime)) < 0)
 			ONCE__HOOK(ONCE__HOOK_ANY_TIMED_OUT,
 				   a.rxs[a.live[0]].ev_);
 	}

@@ -671,7 +671,7 @@ once_receiver_close(once_receiver_t *rx)
 int
 once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 {
-	struct once__wrec *rec;
+	struct once__wnote *note;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	uint32_t s;
@@ -681,9 +681,9 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 		return EINVAL;
 	if (rx->tag_ == ONCE__TAG_PSHARED)
 		return ENOTSUP;
-	if (!(rec = malloc(sizeof(*rec))))
+	if (!(note = malloc(sizeof(*note))))
 		return ENOMEM;
-	once__wrec_init(rec, ev, once__pool_of(ev), ONCE_WAIT_NOTIFY);
+	once__winfo_init(&note->info, ONCE_WAIT_NOTIFY);
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	for (;;) {
@@ -700,7 +700,8 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 			 * Listed while LOCKED: the record is the only one of
 			 * this callback when the side that takes it drops it.
 			 */
-			once__wrec_add(rec);
+			once__wrec_add(&note->rec, ev, once__pool_of(ev),
+				       &note->info);
 			once__tsan_release(ev);
 			atomic_store_explicit(st, ONCE__NOTIFY,
 					      memory_order_release);
@@ -722,7 +723,7 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 		}
 		break;
 	}
-	free(rec);
+	free(note);
 	if (s == ONCE__SENT || s == ONCE__TX_CLOSED)
 		fn(arg);
 	return err;
@@ -890,14 +891,14 @@ once__wait_listed(once_receiver_t *rx, once_event_t *ev, uint32_t s,
 		  void **value, clockid_t clock,
 		  const struct timespec *abstime)
 {
+	struct once__winfo info;
 	struct once__wrec rec;
 	int err;
 
+	once__winfo_init(&info, abstime ? ONCE_WAIT_TIMED : ONCE_WAIT_BLOCKING);
 	/* A shared event's kind is not to be trusted: never a pool's. */
-	once__wrec_init(&rec, ev, rx->tag_ == ONCE__TAG_PSHARED ? NULL :
-			once__pool_of(ev),
-			abstime ? ONCE_WAIT_TIMED : ONCE_WAIT_BLOCKING);
-	once__wrec_add(&rec);
+	once__wrec_add(&rec, ev, rx->tag_ == ONCE__TAG_PSHARED ? NULL :
+		       once__pool_of(ev), &info);
 	pthread_cleanup_push(once__wrec_cleanup, &rec);
 	err = once__wait_loop(rx, ev, s, value, clock, abstime);
 	pthread_cleanup_pop(1);

@@ -100,7 +100,7 @@ once__reg_postfork_child(void)
 		b = &once__reg_buckets[i];
 		for (r = b->head; r; r = next) {
 			next = r->next;
-			if (r->w.how != ONCE_WAIT_NOTIFY)
+			if (r->info->how != ONCE_WAIT_NOTIFY)
 				once__unlink(b, r);
 		}
 		pthread_mutex_unlock(&b->lock);
@@ -135,25 +135,25 @@ once_inspect_setbacktrace(int enable)
 }
 
 void
-once__wrec_init(struct once__wrec *r, const void *ev, const void *pool,
-		int how)
+once__winfo_init(struct once__winfo *i, int how)
 {
-	r->w.event = ev;
-	r->w.tid = once__gettid();
-	r->w.how = how;
-	clock_gettime(CLOCK_MONOTONIC, &r->w.since);
-	r->w.nframes = 0;
+	i->tid = once__gettid();
+	i->how = how;
+	clock_gettime(CLOCK_MONOTONIC, &i->since);
+	i->nframes = 0;
 	if (atomic_load_explicit(&once__backtraces, memory_order_relaxed))
-		r->w.nframes = backtrace(r->w.frames, ONCE_BACKTRACE_MAX);
-	r->pool = pool;
-	r->arg = NULL;
-	r->next = r->prev = NULL;
+		i->nframes = backtrace(i->frames, ONCE_BACKTRACE_MAX);
 }
 
 void
-once__wrec_add(struct once__wrec *r)
+once__wrec_add(struct once__wrec *r, const void *ev, const void *pool,
+	       const struct once__winfo *i)
 {
-	struct once__bucket *b = once__bucket_of(r->w.event);
+	struct once__bucket *b = once__bucket_of(ev);
+
+	r->ev = ev;
+	r->pool = pool;
+	r->info = i;
 
 	pthread_mutex_lock(&b->lock);
 	r->prev = NULL;
@@ -167,7 +167,7 @@ once__wrec_add(struct once__wrec *r)
 void
 once__wrec_del(struct once__wrec *r)
 {
-	struct once__bucket *b = once__bucket_of(r->w.event);
+	struct once__bucket *b = once__bucket_of(r->ev);
 
 	pthread_mutex_lock(&b->lock);
 	once__unlink(b, r);
@@ -186,7 +186,7 @@ once__wrec_drop(const void *ev)
 
 	pthread_mutex_lock(&b->lock);
 	for (r = b->head; r; r = r->next)
-		if (r->w.event == ev && r->w.how == ONCE_WAIT_NOTIFY) {
+		if (r->ev == ev && r->info->how == ONCE_WAIT_NOTIFY) {
 			once__unlink(b, r);
 			break;
 		}
@@ -195,9 +195,10 @@ once__wrec_drop(const void *ev)
 }
 
 void
-once__wlist_push(struct once__wlist *l, const struct once_waiter *w)
+once__wlist_push(struct once__wlist *l, const void *ev,
+		 const struct once__winfo *i)
 {
-	struct once_waiter *v;
+	struct once_waiter *v, *w;
 	size_t cap;
 
 	if (l->err)
@@ -211,7 +212,13 @@ once__wlist_push(struct once__wlist *l, const struct once_waiter *w)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = *w;
+	w = &l->v[l->n++];
+	w->event = ev;
+	w->tid = i->tid;
+	w->how = i->how;
+	w->since = i->since;
+	w->nframes = i->nframes;
+	memcpy(w->frames, i->frames, (size_t)i->nframes * sizeof(void *));
 }
 
 int
@@ -242,8 +249,8 @@ once__inspect(const void *ev, const void *pool, once_inspect_fn *fn,
 			continue;
 		pthread_mutex_lock(&b->lock);
 		for (r = b->head; r; r = r->next)
-			if (ev ? r->w.event == ev : r->pool == pool)
-				once__wlist_push(&l, &r->w);
+			if (ev ? r->ev == ev : r->pool == pool)
+				once__wlist_push(&l, r->ev, r->info);
 		pthread_mutex_unlock(&b->lock);
 	}
 	return once__wlist_report(&l, fn, arg);

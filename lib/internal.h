@@ -275,24 +275,41 @@ ONCE__HIDDEN void once__local_pool_put(once_local_event_t *ev);
 ONCE__HIDDEN void once__pool_put(once_event_t *ev);
 
 /*
- * Waiter records (inspect.c). A blocking receive keeps its record on its
- * stack, registered while it sleeps; a thread-safe callback's record is
- * allocated by notify and registered until the callback is taken. The
- * registry is keyed by the event's address; pool is the struct once__pool
- * of a pooled event (for once_pool_inspect), else NULL. A single-threaded
- * callback's record is reachable from its event alone (local.c) and never
- * registered: the twins take no lock.
+ * Waiter records (inspect.c). A wait is described once (winfo: thread,
+ * kind, start, stack) and listed once per event it waits on (wrec), in a
+ * registry keyed by the event's address; pool is the struct once__pool of
+ * a pooled event (for once_pool_inspect), else NULL. A blocking receive
+ * keeps both on its stack while it sleeps (once_recv_any() one wrec per
+ * entry); a thread-safe callback's come in a wnote that notify allocates
+ * and the side that takes the callback frees. A single-threaded
+ * callback's wnote hangs off its event alone (local.c) and is never
+ * listed: the twins take no lock.
  */
+struct once__winfo {
+	pid_t tid;
+	int how;
+	struct timespec since;
+	int nframes;
+	void *frames[ONCE_BACKTRACE_MAX];
+};
+
 struct once__wrec {
-	struct once_waiter w;
+	const void *ev;
 	const void *pool;
-	void *arg;			/* local callbacks: fn's argument */
+	const struct once__winfo *info;
 	struct once__wrec *next, *prev;
 };
 
-ONCE__HIDDEN void once__wrec_init(struct once__wrec *r, const void *ev,
-				  const void *pool, int how);
-ONCE__HIDDEN void once__wrec_add(struct once__wrec *r);
+struct once__wnote {
+	struct once__wrec rec;		/* first: freed through it */
+	struct once__winfo info;
+	void *arg;			/* local callbacks: fn's argument */
+};
+
+ONCE__HIDDEN void once__winfo_init(struct once__winfo *i, int how);
+ONCE__HIDDEN void once__wrec_add(struct once__wrec *r, const void *ev,
+				 const void *pool,
+				 const struct once__winfo *i);
 ONCE__HIDDEN void once__wrec_del(struct once__wrec *r);
 ONCE__HIDDEN void once__wrec_drop(const void *ev);
 
@@ -307,8 +324,8 @@ struct once__wlist {
 	int err;
 };
 
-ONCE__HIDDEN void once__wlist_push(struct once__wlist *l,
-				   const struct once_waiter *w);
+ONCE__HIDDEN void once__wlist_push(struct once__wlist *l, const void *ev,
+				   const struct once__winfo *i);
 ONCE__HIDDEN int once__wlist_report(struct once__wlist *l,
 				    once_inspect_fn *fn, void *arg);
 ONCE__HIDDEN const void *once__pool_of(once_event_t *ev);

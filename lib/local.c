@@ -186,7 +186,7 @@ once__local_release(once_local_event_t *ev)
 static void *
 once__local_take_arg(once_local_event_t *ev)
 {
-	struct once__wrec *rec = ev->value_;
+	struct once__wnote *rec = ev->value_;
 	void *arg = rec->arg;
 
 	free(rec);
@@ -323,7 +323,7 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 			   void *arg)
 {
 	once_local_event_t *ev;
-	struct once__wrec *rec;
+	struct once__wnote *rec;
 
 	if (!fn || !rx || !(ev = once__local_endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
@@ -331,7 +331,7 @@ once_local_receiver_notify(once_local_receiver_t *rx, once_notify_fn *fn,
 	case ONCE__BOUND:
 		if (!(rec = malloc(sizeof(*rec))))
 			return ENOMEM;
-		once__wrec_init(rec, ev, NULL, ONCE_WAIT_NOTIFY);
+		once__winfo_init(&rec->info, ONCE_WAIT_NOTIFY);
 		rec->arg = arg;
 		ev->notify_ = fn;
 		ev->value_ = rec;
@@ -358,6 +358,7 @@ once_local_event_inspect(once_local_event_t *ev, once_inspect_fn *fn,
 	if (!ev || !fn)
 		return EINVAL;
 	if (ev->state_ == ONCE__NOTIFY)
-		once__wlist_push(&l, &((struct once__wrec *)ev->value_)->w);
+		once__wlist_push(&l, ev,
+				 &((struct once__wnote *)ev->value_)->info);
 	return once__wlist_report(&l, fn, arg);
 }

@@ -250,8 +250,8 @@ once_local_pool_inspect(once_local_pool_t *pool, once_inspect_fn *fn,
 		for (i = 0; i < ONCE__SLAB_EVENTS; i++) {
 			ev = &slab->slots[i].ev;
 			if (ev->state_ == ONCE__NOTIFY)
-				once__wlist_push(&l, &((struct once__wrec *)
-						       ev->value_)->w);
+				once__wlist_push(&l, ev, &((struct once__wnote *)
+						       ev->value_)->info);
 		}
 	return once__wlist_report(&l, fn, arg);
 }

@@ -292,6 +292,68 @@ START_TEST(test_inspect_pool_three_blocked)
 }
 END_TEST
 
+struct any_waiter {
+	once_receiver_t rx[3];
+	atomic_int tid;
+	size_t index;
+	void *value;
+	int err;
+};
+
+static void *
+any_waiter_main(void *arg)
+{
+	struct any_waiter *w = arg;
+
+	atomic_store(&w->tid, (int)gettid());
+	w->err = once_recv_any(w->rx, 3, &w->index, &w->value,
+			       CLOCK_MONOTONIC, NULL);
+	return NULL;
+}
+
+/*
+ * Verify that once_recv_any asleep on three pooled events is listed once
+ * on each, as one blocking wait of one thread, and unlisted when it
+ * returns.
+ */
+START_TEST(test_inspect_recv_any_listed_on_each_event)
+{
+	once_attr_t a;
+	once_pool_t pool;
+	once_sender_t tx[3];
+	struct any_waiter w;
+	struct seen s;
+	pthread_t t;
+	int i, x;
+
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(once_attr_init(&a), 0);
+	ck_assert_int_eq(once_attr_setspin(&a, 0), 0);
+	ck_assert_int_eq(once_pool_init(&pool, &a), 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(once_pool_bind(&pool, &tx[i], &w.rx[i]), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, any_waiter_main, &w), 0);
+	s = wait_listed_pool(&pool, 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(s.w[i].tid, atomic_load(&w.tid));
+		ck_assert_int_eq(s.w[i].how, ONCE_WAIT_BLOCKING);
+		ck_assert_int_eq(once_event_inspect(w.rx[i].ev_, collect,
+						    &s), 0);
+	}
+	ck_assert_int_eq(s.n, 6);
+	ck_assert_int_eq(once_send(&tx[1], &x), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(w.err, 0);
+	ck_assert_uint_eq(w.index, 1);
+	ck_assert_int_eq(inspect_pool(&pool).n, 0);
+	for (i = 0; i < 3; i += 2) {
+		ck_assert_int_eq(once_sender_close(&tx[i]), 0);
+		ck_assert_int_eq(once_receiver_close(&w.rx[i]), 0);
+	}
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+}
+END_TEST
+
 /* The inspection callback of the next test: acts on what it is told. */
 struct acting {
 	once_pool_t *pool;
@@ -621,6 +683,7 @@ inspect_suite(void)
 	tcase_add_test(tc, test_inspect_timed_receiver_listed_until_timeout);
 	tcase_add_test(tc, test_inspect_notify_listed_until_taken);
 	tcase_add_test(tc, test_inspect_pool_three_blocked);
+	tcase_add_test(tc, test_inspect_recv_any_listed_on_each_event);
 	tcase_add_test(tc, test_inspect_callback_may_call_libonce);
 	tcase_add_test(tc, test_inspect_backtraces_and_print);
 	tcase_add_test(tc, test_inspect_cancelled_receiver_unlisted);
