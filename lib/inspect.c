@@ -25,7 +25,12 @@
 
 #include "internal.h"
 
-#define ONCE__REG_BUCKETS	64
+/*
+ * fork holds every bucket's lock (and the pools'): ThreadSanitizer gives
+ * up past 64 locks held by one thread, which 64 buckets reached.
+ */
+#define ONCE__REG_BITS		4
+#define ONCE__REG_BUCKETS	(1 << ONCE__REG_BITS)
 
 static struct once__bucket {
 	pthread_mutex_t lock;
@@ -56,7 +61,7 @@ once__bucket_of(const void *ev)
 
 	/* Events are 32 bytes or more apart: drop the low bits, then mix. */
 	h = (h >> 5) * 0x9e3779b97f4a7c15ull;
-	return &once__reg_buckets[h >> (sizeof(h) * 8 - 6)];
+	return &once__reg_buckets[h >> (sizeof(h) * 8 - ONCE__REG_BITS)];
 }
 
 static void
