@@ -212,6 +212,23 @@ once__send_fast(once_sender_t *tx, void *value)
 }
 
 /*
+ * The end of a receive that found state s (SENT or TX_CLOSED) after the
+ * receiver released the event: EPIPE, or the value to *value, or with no
+ * place for it to the destructor.
+ */
+static inline int
+once__deliver(uint32_t s, void *v, once_destructor_fn *dtor, void **value)
+{
+	if (s == ONCE__TX_CLOSED)
+		return EPIPE;
+	if (value)
+		*value = v;
+	else if (dtor)
+		dtor(v);
+	return 0;
+}
+
+/*
  * A receive that finds the value or the close already there, on a
  * private caller-storage event: the receiver is the last endpoint, moves
  * the event to DONE, and may not touch it afterwards. A process-shared
@@ -236,13 +253,7 @@ once__take_fast(once_receiver_t *rx, void **value)
 	ONCE__INLINE_TSAN_ACQUIRE(ev);
 	rx->ev_ = NULL;
 	__atomic_store_n(&ev->state_, ONCE__DONE, __ATOMIC_RELEASE);
-	if (s == ONCE__TX_CLOSED)
-		return EPIPE;
-	if (value)
-		*value = v;
-	else if (dtor)
-		dtor(v);
-	return 0;
+	return once__deliver(s, v, dtor, value);
 }
 
 /* Reads the event's 32 bytes only: safe on a garbled shared event too. */
@@ -323,13 +334,7 @@ once__local_take_fast(once_local_receiver_t *rx, void **value)
 	dtor = ev->dtor_;
 	rx->ev_ = NULL;
 	ev->state_ = ONCE__DONE;
-	if (s == ONCE__TX_CLOSED)
-		return EPIPE;
-	if (value)
-		*value = v;
-	else if (dtor)
-		dtor(v);
-	return 0;
+	return once__deliver(s, v, dtor, value);
 }
 
 static inline int

@@ -193,23 +193,6 @@ once__free(once_free_fn *free_fn, void *ctx, void *ptr, size_t size)
 		free(ptr);
 }
 
-/*
- * The end of a receive that found state s (SENT or TX_CLOSED) after the
- * receiver released the event: EPIPE, or the value to *value, or with no
- * place for it to the destructor.
- */
-static inline int
-once__deliver(uint32_t s, void *v, once_destructor_fn *dtor, void **value)
-{
-	if (s == ONCE__TX_CLOSED)
-		return EPIPE;
-	if (value)
-		*value = v;
-	else if (dtor)
-		dtor(v);
-	return 0;
-}
-
 /* Heap event (once_event_create, once_channel) with its header. */
 struct once__heap {
 	_Atomic uint32_t refs;	/* owner refs + 1 for the pair (heap.c) */

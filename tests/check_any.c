@@ -850,31 +850,6 @@ START_TEST(test_any_race_every_value_once)
 }
 END_TEST
 
-static atomic_long signals_seen;
-
-static void
-count_signal(int sig)
-{
-	(void)sig;
-	atomic_fetch_add(&signals_seen, 1);
-}
-
-struct storm {
-	pthread_t target;
-	atomic_int stop;
-};
-
-static void *
-storm_thread(void *arg)
-{
-	struct storm *st = arg;
-
-	while (!atomic_load(&st->stop)) {
-		pthread_kill(st->target, SIGUSR1);
-		usleep(200);
-	}
-	return NULL;
-}
 
 /*
  * Verify that no wait returns EINTR or loses its value under a storm of

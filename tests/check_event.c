@@ -536,31 +536,6 @@ START_TEST(test_clockrecv_max_deadline_waits)
 }
 END_TEST
 
-static atomic_long signals_seen;
-
-static void
-count_signal(int sig)
-{
-	(void)sig;
-	atomic_fetch_add(&signals_seen, 1);
-}
-
-struct storm {
-	pthread_t target;
-	atomic_int stop;
-};
-
-static void *
-storm_thread(void *arg)
-{
-	struct storm *st = arg;
-
-	while (!atomic_load(&st->stop)) {
-		pthread_kill(st->target, SIGUSR1);
-		usleep(200);
-	}
-	return NULL;
-}
 
 /* The waits a signal storm hits in test_recv_no_eintr_signal_storm. */
 enum storm_wait {

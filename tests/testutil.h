@@ -9,9 +9,11 @@
 #include <check.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "once.h"
 
@@ -200,6 +202,36 @@ race_run(struct race *r)
 			r->check(r, i);
 	}
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+
+/*
+ * Signal storms: a thread that sends SIGUSR1 to target every 200 us until
+ * stop, and a handler (install it without SA_RESTART) that counts them.
+ */
+static atomic_long signals_seen;
+
+static inline void
+count_signal(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&signals_seen, 1);
+}
+
+struct storm {
+	pthread_t target;
+	atomic_int stop;
+};
+
+static inline void *
+storm_thread(void *arg)
+{
+	struct storm *st = arg;
+
+	while (!atomic_load(&st->stop)) {
+		pthread_kill(st->target, SIGUSR1);
+		usleep(200);
+	}
+	return NULL;
 }
 
 /* Run a suite; print Check's summary line; exit non-zero on failure. */
