@@ -183,10 +183,11 @@ once__pool_current(const once_event_t *ev, uintptr_t tag)
 /*
  * BOUND -> LOCKED -> SENT: nobody sleeps and no callback waits; every
  * other state, a stale pooled endpoint and a process-shared event go to
- * the library (the tag is tested first: a shared event's kind may be
- * garbage, and a pool's generation lies past its 32 bytes). tx is
- * cleared while the event is LOCKED, before SENT lets the receiver free
- * the memory tx may live in.
+ * the library. Only a pooled endpoint (its generation) and a shared one
+ * (ONCE__TAG_PSHARED) carry a tag: a caller-storage or heap sender pays
+ * one test of it, and the event's kind, which a shared event's writer
+ * may have garbled, is not read. tx is cleared while the event is
+ * LOCKED, before SENT lets the receiver free the memory tx may live in.
  */
 static inline int
 once__send_fast(once_sender_t *tx, void *value)
@@ -194,9 +195,9 @@ once__send_fast(once_sender_t *tx, void *value)
 	once_event_t *ev;
 	uint32_t s = ONCE__BOUND;
 
-	if (!tx || !(ev = tx->ev_) || tx->tag_ == ONCE__TAG_PSHARED ||
-	    ((ev->flags_ & ONCE__KIND_MASK) == ONCE__KIND_POOL &&
-	     !once__pool_current(ev, tx->tag_)))
+	if (!tx || !(ev = tx->ev_) ||
+	    (tx->tag_ && (tx->tag_ == ONCE__TAG_PSHARED ||
+			  !once__pool_current(ev, tx->tag_))))
 		return ONCE__SLOW;
 	ONCE__INLINE_HOOK(ONCE__HOOK_SEND_LOADED, ev);
 	if (!__atomic_compare_exchange_n(&ev->state_, &s, ONCE__LOCKED, 0,
@@ -242,8 +243,9 @@ once__take_fast(once_receiver_t *rx, void **value)
 	uint32_t s;
 	void *v;
 
-	if (!rx || !(ev = rx->ev_) || rx->tag_ == ONCE__TAG_PSHARED ||
-	    (ev->flags_ & ONCE__KIND_MASK) != ONCE__KIND_CALLER)
+	/* A tag (pooled, shared) or a kind other than caller storage. */
+	if (!rx || !(ev = rx->ev_) ||
+	    (rx->tag_ | (ev->flags_ & ONCE__KIND_MASK)) != 0)
 		return ONCE__SLOW;
 	s = __atomic_load_n(&ev->state_, __ATOMIC_ACQUIRE);
 	if (s != ONCE__SENT && s != ONCE__TX_CLOSED)
