@@ -468,6 +468,8 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 			continue;
 		}
 		if (s == ONCE__RX_CLOSED) {
+			/* The receiver's last writes, *rx's clearing too. */
+			once__tsan_acquire(ev);
 			/* Broken control: back to the caller and freed. */
 			if (ONCE__BROKEN(ONCE__BROKEN_DELIVER_TWICE) && !b &&
 			    target == ONCE__SENT && ev->dtor_)
@@ -619,6 +621,7 @@ once_receiver_close(once_receiver_t *rx)
 			 * may read value_.
 			 */
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
+			once__tsan_release(ev);
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__RX_CLOSED, memory_order_acq_rel,
 					memory_order_acquire)) {
@@ -640,6 +643,7 @@ once_receiver_close(once_receiver_t *rx)
 			fn = ev->notify_;
 			arg = ev->value_;
 			once__wrec_drop(ev);
+			once__tsan_release(ev);
 			atomic_store_explicit(st, ONCE__RX_CLOSED,
 					      memory_order_release);
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);
