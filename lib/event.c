@@ -278,6 +278,8 @@ once__tx_finish(once_sender_t *tx, uint32_t target, void *value)
 			continue;
 		}
 		if (s == ONCE__RX_CLOSED) {
+			/* The receiver's last writes, *rx's clearing too. */
+			once__tsan_acquire(ev);
 			once__release(ev);
 			return EPIPE;
 		}
@@ -398,6 +400,7 @@ once_receiver_close(once_receiver_t *rx)
 			 * may read value_.
 			 */
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_LOADED, ev);
+			once__tsan_release(ev);
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__RX_CLOSED, memory_order_acq_rel,
 					memory_order_acquire))
@@ -412,6 +415,7 @@ once_receiver_close(once_receiver_t *rx)
 				continue;
 			fn = ev->notify_;
 			arg = ev->value_;
+			once__tsan_release(ev);
 			atomic_store_explicit(st, ONCE__RX_CLOSED,
 					      memory_order_release);
 			ONCE__HOOK(ONCE__HOOK_RX_CLOSE_PUBLISHED, ev);

@@ -1,10 +1,13 @@
 /*
  * tsan_user.c - a program built with ThreadSanitizer that uses a libonce
  * built without it: payloads handed over by once_send/once_recv, by a
- * callback, by a pool and by a channel must not show as data races.
+ * callback, by a pool and by a channel must not show as data races, nor
+ * a request freed by its sender once a send to its closed receiver failed.
  */
+#include <errno.h>
 #include <once.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,6 +41,23 @@ on_ready(void *arg)
 	/* Runs on the sending thread: reads what main wrote before notify. */
 	if (cb_msg.words[0] != 7)
 		abort();
+}
+
+/* A request that carries its receiver, closed on another thread. */
+struct request {
+	once_receiver_t rx;
+	long answer;
+};
+
+static void *
+close_thread(void *arg)
+{
+	struct request *q = arg;
+
+	q->answer = 42;		/* a plain write, before the close */
+	if (once_receiver_close(&q->rx))
+		abort();
+	return NULL;
 }
 
 int
@@ -75,6 +95,20 @@ main(void)
 		free(m);
 		if (round % 3 != 2)
 			pthread_join(t, NULL);
+	}
+	for (round = 0; round < 100; round++) {
+		struct request *q = malloc(sizeof(*q));
+
+		if (!q || once_channel(&tx, &q->rx, NULL) ||
+		    pthread_create(&t, NULL, close_thread, q))
+			return 1;
+		while (!once_sender_closed(&tx))
+			sched_yield();
+		/* EPIPE: the receiver is done with q, its writes visible. */
+		if (once_send(&tx, NULL) != EPIPE || q->answer != 42)
+			return 1;
+		free(q);
+		pthread_join(t, NULL);
 	}
 	if (once_pool_destroy(&pool))
 		return 1;
