@@ -165,6 +165,7 @@ once__event_setup(once_event_t *ev, const once_attr_t *attr,
 		  unsigned int kind, uint32_t state)
 {
 	once__event_init_fast(ev, attr);
+	ONCE__VG_ATOMIC(&ev->state_);
 	ev->flags_ |= kind;
 	atomic_store_explicit(once__state(ev), state, memory_order_release);
 }
@@ -202,8 +203,12 @@ int
 once_event_bind(once_event_t *ev, once_sender_t *tx, once_receiver_t *rx)
 {
 	uint32_t s = ONCE__UNBOUND, flags;
-	int err = once__event_bind_fast(ev, tx, rx);
+	int err;
 
+	/* For drd: all-zero caller storage is bound without an init. */
+	if (ev)
+		ONCE__VG_ATOMIC(&ev->state_);
+	err = once__event_bind_fast(ev, tx, rx);
 	if (err != ONCE__SLOW)
 		return err;
 	if (!ev || !tx || !rx || (void *)tx == (void *)rx)
@@ -541,9 +546,12 @@ int
 once__take(once_receiver_t *rx, once_event_t *ev, uint32_t s, void **value,
 	   int shared)
 {
-	void *v = ev->value_;
-	once_destructor_fn *dtor = shared ? NULL : ev->dtor_;
+	void *v;
+	once_destructor_fn *dtor;
 
+	ONCE__VG_ACQUIRE(ev);
+	v = ev->value_;
+	dtor = shared ? NULL : ev->dtor_;
 	once__tsan_acquire(ev);
 	rx->ev_ = NULL;
 	once__release(ev, shared);

@@ -28,6 +28,7 @@ once__heap_new(const once_attr_t *attr, uint32_t refs, uint32_t state)
 	h->free_ = attr && attr->alloc_ ? attr->free_ : NULL;
 	h->ctx_ = attr ? attr->ctx_ : NULL;
 	atomic_init(&h->refs, refs);
+	ONCE__VG_ATOMIC(&h->refs);
 	once__event_setup(&h->ev, attr, ONCE__KIND_HEAP, state);
 	return h;
 }
@@ -37,8 +38,12 @@ once__heap_put(once_event_t *ev)
 {
 	struct once__heap *h = once__heap_of(ev);
 
-	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+	/* For drd: each holder's last use happens before the free. */
+	ONCE__VG_RELEASE(h);
+	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1) {
+		ONCE__VG_ACQUIRE(h);
 		once__free(h->free_, h->ctx_, h, sizeof(*h));
+	}
 }
 
 int

@@ -28,9 +28,37 @@
 extern void __tsan_acquire(void *addr) __attribute__((weak));
 extern void __tsan_release(void *addr) __attribute__((weak));
 
+/*
+ * Valgrind's thread checker drd cannot see atomics either, and it sees the
+ * library's own plain accesses. A test-only copy built with
+ * ONCE_TEST_VALGRIND (for make check-drd; never installed) tells it about
+ * the same hand-offs with client requests; elsewhere these are nothing.
+ * ONCE__VG_RELEASE/ACQUIRE: a happens-before edge from a release to the
+ * acquire that observes it, keyed by address (drd orders an ACQUIRE after
+ * every thread's latest RELEASE on that address). ONCE__VG_ACQUIRE goes
+ * before the reads it orders. ONCE__VG_ATOMIC: a word only ever accessed
+ * atomically, which drd cannot tell from a plain one: no race to report
+ * on it (concurrent atomics are not a data race).
+ */
+#if defined(ONCE_TEST_VALGRIND) && defined(__has_include)
+#if __has_include(<valgrind/drd.h>)
+#include <valgrind/drd.h>
+#define ONCE__VG_RELEASE(addr)	ANNOTATE_HAPPENS_BEFORE(addr)
+#define ONCE__VG_ACQUIRE(addr)	ANNOTATE_HAPPENS_AFTER(addr)
+#define ONCE__VG_ATOMIC(word) \
+	ANNOTATE_BENIGN_RACE_SIZED(word, sizeof(*(word)), "atomic word")
+#endif
+#endif
+#ifndef ONCE__VG_RELEASE
+#define ONCE__VG_RELEASE(addr)	((void)0)
+#define ONCE__VG_ACQUIRE(addr)	((void)0)
+#define ONCE__VG_ATOMIC(word)	((void)0)
+#endif
+
 static inline void
 once__tsan_release(void *addr)
 {
+	ONCE__VG_RELEASE(addr);
 	if (__tsan_release)
 		__tsan_release(addr);
 }
@@ -38,6 +66,7 @@ once__tsan_release(void *addr)
 static inline void
 once__tsan_acquire(void *addr)
 {
+	ONCE__VG_ACQUIRE(addr);
 	if (__tsan_acquire)
 		__tsan_acquire(addr);
 }
@@ -113,6 +142,7 @@ ONCE__HIDDEN int once__broken_now(void);
 #define ONCE__INLINE_HOOK(point, ev)	ONCE__HOOK(point, ev)
 #define ONCE__INLINE_TSAN_RELEASE(ev)	once__tsan_release(ev)
 #define ONCE__INLINE_TSAN_ACQUIRE(ev)	once__tsan_acquire(ev)
+#define ONCE__INLINE_VG_ACQUIRE(ev)	ONCE__VG_ACQUIRE(ev)
 #include "once-inline.h"
 
 /* States in which both endpoints are live and nothing has arrived. */

@@ -386,6 +386,16 @@ once__grow(struct once__pool *p, struct once__tc_entry *e)
 		slot = &slab->slots[i];
 		slot->slab = slab;
 		atomic_init(&slot->gen, 0);
+		/*
+		 * For drd: the state and the generation are atomics, and the
+		 * stacks' link is liburcu's, written before a push's cmpxchg
+		 * and read after a pop, or by a pop that then loses its
+		 * cmpxchg while the node is pushed elsewhere (a read that
+		 * liburcu's design allows: its value is discarded).
+		 */
+		ONCE__VG_ATOMIC(&slot->ev.state_);
+		ONCE__VG_ATOMIC(&slot->gen);
+		ONCE__VG_ATOMIC(&slot->node.next);
 		slot->tc_next = list;
 		list = slot;
 	}

@@ -170,6 +170,70 @@ START_TEST(test_send_epipe_after_receiver_close)
 }
 END_TEST
 
+/* A request that carries its receiver (and its event, in caller storage). */
+struct request {
+	once_event_t ev;
+	once_receiver_t rx;
+	long answer;
+};
+
+static atomic_int closer_errors;
+
+/*
+ * No ck_assert here: Check's assertions take a lock, an ordering of their
+ * own that would hide from drd one that libonce failed to make.
+ */
+static void *
+request_closer(void *arg)
+{
+	struct request *q = arg;
+
+	q->answer = 42;
+	if (once_receiver_close(&q->rx))
+		atomic_fetch_add(&closer_errors, 1);
+	return NULL;
+}
+
+/*
+ * Verify that a receiver's close happens before the EPIPE of a send on
+ * another thread, for each storage kind: the sender may then read what
+ * the receiving side wrote and free the request, event included, without
+ * waiting for that thread (make check-drd checks the ordering).
+ */
+START_TEST(test_send_epipe_after_close_on_other_thread)
+{
+	once_pool_t pool;
+	once_sender_t tx;
+	struct request *q;
+	pthread_t t;
+	int round;
+
+	ck_assert_int_eq(once_pool_init(&pool, NULL), 0);
+	for (round = 0; round < 30; round++) {
+		ck_assert_ptr_nonnull(q = malloc(sizeof(*q)));
+		if (round % 3 == 0)
+			bind_new(&q->ev, &tx, &q->rx, NULL);
+		else if (round % 3 == 1)
+			ck_assert_int_eq(once_channel(&tx, &q->rx, NULL), 0);
+		else
+			ck_assert_int_eq(once_pool_bind(&pool, &tx, &q->rx),
+					 0);
+		ck_assert_int_eq(pthread_create(&t, NULL, request_closer, q),
+				 0);
+		while (!once_sender_closed(&tx))
+			sched_yield();
+		ck_assert_int_eq(once_send(&tx, NULL), EPIPE);
+		ck_assert_int_eq(q->answer, 42);
+		if (round % 3 == 0)
+			ck_assert_int_eq(once_event_destroy(&q->ev), 0);
+		free(q);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+	}
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+	ck_assert_int_eq(atomic_load(&closer_errors), 0);
+}
+END_TEST
+
 /* Verify that every use of a consumed or zeroed endpoint is EINVAL. */
 START_TEST(test_consumed_endpoint_einval)
 {
@@ -962,6 +1026,99 @@ START_TEST(test_heap_two_owners_every_order)
 END_TEST
 
 /*
+ * An allocator that hands a freed block out again, as a program's own
+ * free list would, rather than return it with free(3): drd then checks
+ * the next event's writes against the last uses of the previous one.
+ */
+struct reuse_alloc {
+	pthread_mutex_t lock;
+	void *spare;			/* under lock */
+	long live;			/* under lock */
+};
+
+static void *
+reuse_alloc_fn(size_t size, void *ctx)
+{
+	struct reuse_alloc *ra = ctx;
+	void *p;
+
+	pthread_mutex_lock(&ra->lock);
+	p = ra->spare;
+	ra->spare = NULL;
+	ra->live++;
+	pthread_mutex_unlock(&ra->lock);
+	return p ? p : malloc(size);
+}
+
+static void
+reuse_free_fn(void *ptr, size_t size, void *ctx)
+{
+	struct reuse_alloc *ra = ctx;
+
+	(void)size;
+	pthread_mutex_lock(&ra->lock);
+	if (!ra->spare) {
+		ra->spare = ptr;
+		ptr = NULL;
+	}
+	ra->live--;
+	pthread_mutex_unlock(&ra->lock);
+	free(ptr);
+}
+
+static atomic_int receiver_errors;
+
+/* No ck_assert here, as in request_closer. */
+static void *
+heap_receiver(void *arg)
+{
+	once_receiver_t *rx = arg;
+	void *v;
+
+	if (once_recv(rx, &v) || !v)
+		atomic_fetch_add(&receiver_errors, 1);
+	return NULL;
+}
+
+/*
+ * Verify that the owner's unref and a receive on another thread may end
+ * in either order: the last one frees, whichever thread it is on, after
+ * the other's last use (make check-drd checks the ordering; the threads
+ * are joined only at the end, so nothing else orders them).
+ */
+#define UNREF_ROUNDS 30
+START_TEST(test_heap_unref_races_receive)
+{
+	struct reuse_alloc ra = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	once_receiver_t rx[UNREF_ROUNDS];
+	pthread_t t[UNREF_ROUNDS];
+	once_attr_t a;
+	once_event_t *ev;
+	once_sender_t tx;
+	int x, round;
+
+	ck_assert_int_eq(once_attr_init(&a), 0);
+	ck_assert_int_eq(once_attr_setallocator(&a, reuse_alloc_fn,
+						reuse_free_fn, &ra), 0);
+	for (round = 0; round < UNREF_ROUNDS; round++) {
+		ck_assert_int_eq(once_event_create(&ev, &a), 0);
+		ck_assert_int_eq(once_event_bind(ev, &tx, &rx[round]), 0);
+		ck_assert_int_eq(once_send(&tx, &x), 0);
+		ck_assert_int_eq(pthread_create(&t[round], NULL, heap_receiver,
+						&rx[round]), 0);
+		if (round % 2)
+			sched_yield();
+		ck_assert_int_eq(once_event_unref(ev), 0);
+	}
+	for (round = 0; round < UNREF_ROUNDS; round++)
+		ck_assert_int_eq(pthread_join(t[round], NULL), 0);
+	ck_assert_int_eq(atomic_load(&receiver_errors), 0);
+	ck_assert_int_eq(ra.live, 0);
+	free(ra.spare);
+}
+END_TEST
+
+/*
  * Verify that a refcounted event released with its value unreceived
  * hands the value to the destructor exactly once.
  */
@@ -1124,6 +1281,7 @@ main(void)
 	tcase_add_test(tc, test_event_bind_einval);
 	tcase_add_test(tc, test_event_destroy_ebusy_while_live);
 	tcase_add_test(tc, test_send_epipe_after_receiver_close);
+	tcase_add_test(tc, test_send_epipe_after_close_on_other_thread);
 	tcase_add_test(tc, test_consumed_endpoint_einval);
 	tcase_add_test(tc, test_sender_close_every_receive_epipe);
 	tcase_add_test(tc, test_dtor_unreceived_value_once);
@@ -1146,6 +1304,7 @@ main(void)
 	tcase_add_test(heap, test_heap_ref_caller_storage_einval);
 	tcase_add_test(heap, test_heap_freed_by_last_of_owner_and_endpoints);
 	tcase_add_test(heap, test_heap_two_owners_every_order);
+	tcase_add_test(heap, test_heap_unref_races_receive);
 	tcase_add_test(heap, test_heap_unreceived_value_destroyed_once);
 	tcase_add_test(heap, test_heap_enomem);
 	tcase_add_test(heap, test_channel_freed_when_both_done);

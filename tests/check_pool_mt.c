@@ -19,7 +19,12 @@
 
 #define RING 256
 
-/* Single-producer, single-consumer ring of endpoints. */
+/*
+ * Single-producer, single-consumer ring of endpoints. For drd: a put
+ * happens before the get of that slot, and the get before the put that
+ * reuses it (keyed by slot, so that nothing is ordered after a later
+ * put than the one read).
+ */
 struct ring {
 	atomic_ulong head, tail;
 	union {
@@ -27,6 +32,13 @@ struct ring {
 		once_receiver_t rx;
 	} slot[RING];
 };
+
+static void
+ring_init(struct ring *r)
+{
+	TEST_ATOMIC(&r->head);
+	TEST_ATOMIC(&r->tail);
+}
 
 static void
 ring_wait(void)
@@ -42,7 +54,9 @@ ring_put(struct ring *r, const void *ep, size_t size)
 	while (h - atomic_load_explicit(&r->tail, memory_order_acquire) ==
 	       RING)
 		ring_wait();
+	TEST_HAPPENS_AFTER(&r->slot[h % RING]);
 	memcpy(&r->slot[h % RING], ep, size);
+	TEST_HAPPENS_BEFORE(&r->slot[h % RING]);
 	atomic_store_explicit(&r->head, h + 1, memory_order_release);
 }
 
@@ -53,7 +67,9 @@ ring_get(struct ring *r, void *ep, size_t size)
 
 	while (atomic_load_explicit(&r->head, memory_order_acquire) == t)
 		ring_wait();
+	TEST_HAPPENS_AFTER(&r->slot[t % RING]);
 	memcpy(ep, &r->slot[t % RING], size);
+	TEST_HAPPENS_BEFORE(&r->slot[t % RING]);
 	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
@@ -236,6 +252,8 @@ run_pipelines(once_pool_t *pool, int npipes, long total, int trim,
 	for (k = 0; k < npipes; k++) {
 		p[k].run = r;
 		p[k].first = k * r->per_pipe;
+		ring_init(&p[k].to_tx);
+		ring_init(&p[k].to_rx);
 		if (owner_drop)
 			ck_assert_int_eq(once_pool_ref(pool), 0);
 		ck_assert_int_eq(pthread_create(&p[k].binder, NULL,
