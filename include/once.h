@@ -570,7 +570,8 @@ ONCE_API int once_local_pool_trim(once_local_pool_t *pool, size_t keep);
  *
  * Recording a callback allocates a small record: once_receiver_notify()
  * and once_local_receiver_notify() fail with ENOMEM when it cannot be
- * had, before anything changed.
+ * had, before anything changed. An event that has completed needs none:
+ * fn runs at once, and the call cannot fail with ENOMEM.
  */
 #define ONCE_WAIT_BLOCKING	1	/* once_recv() */
 #define ONCE_WAIT_TIMED		2	/* once_timedrecv(), once_clockrecv() */

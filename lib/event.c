@@ -683,7 +683,7 @@ once_receiver_close(once_receiver_t *rx)
 int
 once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 {
-	struct once__wnote *note;
+	struct once__wnote *note = NULL;
 	once_event_t *ev;
 	_Atomic uint32_t *st;
 	uint32_t s;
@@ -693,15 +693,25 @@ once_receiver_notify(once_receiver_t *rx, once_notify_fn *fn, void *arg)
 		return EINVAL;
 	if (rx->tag_ == ONCE__TAG_PSHARED)
 		return ENOTSUP;
-	if (!(note = malloc(sizeof(*note))))
-		return ENOMEM;
-	once__winfo_init(&note->info, ONCE_WAIT_NOTIFY);
 	st = once__state(ev);
 	s = atomic_load_explicit(st, memory_order_acquire);
 	for (;;) {
 		switch (s) {
 		case ONCE__BOUND:
 		case ONCE__WAITING:
+			/*
+			 * Only a callback that will wait needs a record: an
+			 * event that has completed runs fn below, and cannot
+			 * fail. The state may move while malloc runs.
+			 */
+			if (!note) {
+				if (!(note = malloc(sizeof(*note))))
+					return ENOMEM;
+				once__winfo_init(&note->info, ONCE_WAIT_NOTIFY);
+				s = atomic_load_explicit(st,
+						memory_order_acquire);
+				continue;
+			}
 			if (!atomic_compare_exchange_weak_explicit(st, &s,
 					ONCE__LOCKED, memory_order_acquire,
 					memory_order_acquire))

@@ -585,7 +585,9 @@ END_TEST
 
 /*
  * Verify that a callback whose record cannot be allocated is refused
- * with ENOMEM and changes nothing, in both variants.
+ * with ENOMEM and changes nothing, and that on an event that has
+ * completed the callback runs at once with nothing allocated, in both
+ * variants.
  */
 START_TEST(test_inspect_notify_enomem)
 {
@@ -597,7 +599,7 @@ START_TEST(test_inspect_notify_enomem)
 	once_local_sender_t ltx;
 	once_local_receiver_t lrx;
 	void *v;
-	int x, err;
+	int x, err, before, left;
 
 	ck_assert_int_eq(once_event_init(&ev, NULL), 0);
 	ck_assert_int_eq(once_event_bind(&ev, &tx, &rx), 0);
@@ -618,6 +620,20 @@ START_TEST(test_inspect_notify_enomem)
 	ck_assert_int_eq(once_tryrecv(&rx, &v), 0);
 	ck_assert_int_eq(once_event_destroy(&ev), 0);
 
+	ck_assert_int_eq(once_event_init(&ev, NULL), 0);
+	ck_assert_int_eq(once_event_bind(&ev, &tx, &rx), 0);
+	ck_assert_int_eq(once_send(&tx, &x), 0);
+	before = atomic_load(&notified);
+	/* Not inside ck_assert: Check allocates as an assertion passes. */
+	atomic_store(&fail_next_malloc, 1);
+	err = once_receiver_notify(&rx, count_notify, NULL);
+	left = atomic_exchange(&fail_next_malloc, 0);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(left, 1);
+	ck_assert_int_eq(atomic_load(&notified), before + 1);
+	ck_assert_int_eq(once_tryrecv(&rx, &v), 0);
+	ck_assert_int_eq(once_event_destroy(&ev), 0);
+
 	ck_assert_int_eq(once_local_event_init(&lev, NULL), 0);
 	ck_assert_int_eq(once_local_event_bind(&lev, &ltx, &lrx), 0);
 	atomic_store(&fail_next_malloc, 1);
@@ -627,6 +643,19 @@ START_TEST(test_inspect_notify_enomem)
 	ck_assert_int_eq(once_local_receiver_notify(&lrx, count_notify,
 						    NULL), 0);
 	ck_assert_int_eq(once_local_send(&ltx, &x), 0);
+	ck_assert_int_eq(once_local_tryrecv(&lrx, &v), 0);
+	ck_assert_int_eq(once_local_event_destroy(&lev), 0);
+
+	ck_assert_int_eq(once_local_event_init(&lev, NULL), 0);
+	ck_assert_int_eq(once_local_event_bind(&lev, &ltx, &lrx), 0);
+	ck_assert_int_eq(once_local_send(&ltx, &x), 0);
+	before = atomic_load(&notified);
+	atomic_store(&fail_next_malloc, 1);
+	err = once_local_receiver_notify(&lrx, count_notify, NULL);
+	left = atomic_exchange(&fail_next_malloc, 0);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(left, 1);
+	ck_assert_int_eq(atomic_load(&notified), before + 1);
 	ck_assert_int_eq(once_local_tryrecv(&lrx, &v), 0);
 	ck_assert_int_eq(once_local_event_destroy(&lev), 0);
 #endif
