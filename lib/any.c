@@ -288,7 +288,6 @@ once__any_sleep(struct once__any *a, clockid_t clock,
 		const struct timespec *abstime)
 {
 	struct once__waitv w[ONCE_RECV_ANY_MAX];
-	struct timespec now;
 	int k, err;
 
 	/*
@@ -296,11 +295,8 @@ once__any_sleep(struct once__any *a, clockid_t clock,
 	 * sleep until the kernel's timer fires: 12 us with futex_waitv, and
 	 * up to the timer slack (50 us) with FUTEX_WAIT, measured.
 	 */
-	if (abstime) {
-		clock_gettime(clock, &now);
-		if (!once__ts_before(&now, abstime))
-			return ETIMEDOUT;
-	}
+	if (abstime && once__passed(clock, abstime))
+		return ETIMEDOUT;
 	if (once__waitv_missing())
 		return once__any_slice(a, clock, abstime);
 	for (k = 0; k < (int)a->n; k++) {

@@ -188,7 +188,8 @@ bit gave_up;		/* a receiver gave up on a dead sender's LOCKED */
 #define ANY_OTHER	15	/* once_recv_any() ended by another entry */
 #define ANY_LATE	16	/* its take-back CAS lost to the sender */
 #define ANY_LEFT	17	/* it left this event complete, rx live */
-#define NCOVER		18
+#define POLLED		18	/* a timed wait's deadline passed before it announced */
+#define NCOVER		19
 #ifdef COVER
 unsigned seen : NCOVER;
 #define saw(b)		seen = seen | (1 << (b))
@@ -535,42 +536,51 @@ inline rx_wait(timed, r)
 		od
 	:: else
 	fi;
-	do
-	:: s == NOTIFY -> r = EBUSY; break
-	:: s == LOCKED ->
-		rx_unlocked(s, timed, r); saw(RX_WAITED);
-		if
-		:: r == ENOTRECOVERABLE -> rx_live = 0; break
-		:: r == ETIMEDOUT -> break	/* rx stays usable */
-		:: else
-		fi
-	:: s == SENT || s == TX_CLOSED -> take(s, 1, r); break
-	:: s == BOUND ->	/* announce the sleep: the sender then owes a wake */
-		cas(s, WAITING, ok);
-		if
-		:: ok -> s = WAITING
-		:: else
-		fi
-	:: s == WAITING ->
-		futex_wait(timed, r);
-		if
-		:: r == ETIMEDOUT ->	/* take the announcement back */
-			s = WAITING;
-#ifndef BROKEN_TIMEOUT_STORE
-			cas(s, BOUND, ok);
+	/*
+	 * once__wait(): a timed wait that finds BOUND with its deadline
+	 * passed, before its spin (which may end at once) or after,
+	 * returns without announcing.
+	 */
+	if
+	:: timed && s == BOUND -> r = ETIMEDOUT; saw(POLLED)
+	:: true ->
+		do
+		:: s == NOTIFY -> r = EBUSY; break
+		:: s == LOCKED ->
+			rx_unlocked(s, timed, r); saw(RX_WAITED);
 			if
-			:: ok -> saw(TIMED_OUT); break
-			:: else -> r = OK; saw(TIMEOUT_LOST)	/* it arrived: take it */
+			:: r == ENOTRECOVERABLE -> rx_live = 0; break
+			:: r == ETIMEDOUT -> break	/* rx stays usable */
+			:: else
 			fi
+		:: s == SENT || s == TX_CLOSED -> take(s, 1, r); break
+		:: s == BOUND ->	/* announce the sleep: the sender then owes a wake */
+			cas(s, WAITING, ok);
+			if
+			:: ok -> s = WAITING
+			:: else
+			fi
+		:: s == WAITING ->
+			futex_wait(timed, r);
+			if
+			:: r == ETIMEDOUT ->	/* take the announcement back */
+				s = WAITING;
+#ifndef BROKEN_TIMEOUT_STORE
+				cas(s, BOUND, ok);
+				if
+				:: ok -> saw(TIMED_OUT); break
+				:: else -> r = OK; saw(TIMEOUT_LOST)	/* it arrived: take it */
+				fi
 #else
-			atomic { touch; st = BOUND };
-			break
+				atomic { touch; st = BOUND };
+				break
 #endif
-		:: r == ECANCELED -> break	/* WAITING stays behind */
-		:: else -> load(s)
-		fi
-	:: else -> assert(0)
-	od
+			:: r == ECANCELED -> break	/* WAITING stays behind */
+			:: else -> load(s)
+			fi
+		:: else -> assert(0)
+		od
+	fi
 }
 
 /*
@@ -746,7 +756,8 @@ init {
 	assert(!(seen & (1 << SPIN_HIT)));
 	assert(!(seen & (1 << ANY_OTHER)));
 	assert(!(seen & (1 << ANY_LATE)));
-	assert(!(seen & (1 << ANY_LEFT)))
+	assert(!(seen & (1 << ANY_LEFT)));
+	assert(!(seen & (1 << POLLED)))
 #endif
 }
 

@@ -382,6 +382,16 @@ once__ts_before(const struct timespec *a, const struct timespec *b)
 	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* Has abstime on clock passed? */
+static inline int
+once__passed(clockid_t clock, const struct timespec *abstime)
+{
+	struct timespec now;
+
+	clock_gettime(clock, &now);
+	return !once__ts_before(&now, abstime);
+}
+
 /*
  * A deadline as the timed receives take it: on CLOCK_REALTIME or
  * CLOCK_MONOTONIC, and a tv_nsec in [0, 1e9) unless abstime is NULL.

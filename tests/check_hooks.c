@@ -248,15 +248,30 @@ END_TEST
  * timed out and before the receiver takes its announcement back. The
  * receive returns the value, not ETIMEDOUT, and nothing is left behind.
  */
-START_TEST(test_hook_seed4_send_lands_inside_timeout)
+/*
+ * A timed receive that sleeps until a deadline 1 ms away, however long
+ * the machine takes to get there: a receive that finds its deadline
+ * passed before it announces returns ETIMEDOUT without sleeping (and
+ * without reaching the hook), and is made again.
+ */
+static int
+recv_until_hook(clockid_t clock)
 {
 	struct timespec ts;
+	int err;
 
+	do {
+		ts = deadline_in(clock, 1000000);
+		err = once_clockrecv(&rec.rx, &got, clock, &ts);
+	} while (err == ETIMEDOUT && atomic_load(&fired) == 0);
+	return err;
+}
+
+START_TEST(test_hook_seed4_send_lands_inside_timeout)
+{
 	setup(0);
 	arm(ONCE__HOOK_WAIT_TIMED_OUT, peer_sends);
-	ts = deadline_in(CLOCK_MONOTONIC, 1000000);
-	ck_assert_int_eq(once_clockrecv(&rec.rx, &got, CLOCK_MONOTONIC, &ts),
-			 0);
+	ck_assert_int_eq(recv_until_hook(CLOCK_MONOTONIC), 0);
 	ck_assert_int_eq(fired, 1);
 	ck_assert_ptr_eq(got, &x);
 	ck_assert_int_eq(dtors(), 0);
@@ -264,10 +279,47 @@ START_TEST(test_hook_seed4_send_lands_inside_timeout)
 
 	setup(0);
 	arm(ONCE__HOOK_WAIT_TIMED_OUT, peer_closes_sender);
-	ts = deadline_in(CLOCK_REALTIME, 1000000);
-	ck_assert_int_eq(once_timedrecv(&rec.rx, &got, &ts), EPIPE);
+	ck_assert_int_eq(recv_until_hook(CLOCK_REALTIME), EPIPE);
 	ck_assert_int_eq(fired, 1);
 	ck_assert_int_eq(once_event_destroy(&ev), 0);
+}
+END_TEST
+
+/*
+ * Verify that a timed receive whose deadline has passed returns ETIMEDOUT
+ * without announcing a sleep (no futex call, nothing for the next send
+ * to wake), with and without a spin, on both clocks, and that the event
+ * is still whole: the value sent afterwards is received.
+ */
+START_TEST(test_hook_passed_deadline_does_not_announce)
+{
+	struct timespec ts;
+	int spin, clk;
+
+	for (spin = 0; spin < 2; spin++) {
+		for (clk = 0; clk < 2; clk++) {
+			clockid_t clock = clk ? CLOCK_REALTIME :
+					  CLOCK_MONOTONIC;
+
+			setup(spin ? 5000 : 0);
+			arm(ONCE__HOOK_WAIT_ANNOUNCED, peer_sends);
+			ts = deadline_in(clock, 0);
+			ck_assert_int_eq(once_clockrecv(&rec.rx, &got, clock,
+							&ts), ETIMEDOUT);
+			ts.tv_sec = ts.tv_nsec = 0;
+			ck_assert_int_eq(once_clockrecv(&rec.rx, &got, clock,
+							&ts), ETIMEDOUT);
+			ck_assert_int_eq(fired, 0);
+			ck_assert_int_eq(atomic_load(once__state(&ev)),
+					 ONCE__BOUND);
+			arm(ONCE__HOOK_WAIT_ANNOUNCED, NULL);	/* disarm */
+			ck_assert_int_eq(once_send(&req.tx, &x), 0);
+			ck_assert_int_eq(once_clockrecv(&rec.rx, &got, clock,
+							&ts), 0);
+			ck_assert_ptr_eq(got, &x);
+			ck_assert_int_eq(once_event_destroy(&ev), 0);
+		}
+	}
 }
 END_TEST
 
@@ -441,6 +493,7 @@ main(void)
 	tcase_add_test(tc, test_hook_receiver_close_lands_inside_sender_close);
 	tcase_add_test(tc, test_hook_send_lands_between_announce_and_sleep);
 	tcase_add_test(tc, test_hook_seed4_send_lands_inside_timeout);
+	tcase_add_test(tc, test_hook_passed_deadline_does_not_announce);
 	tcase_add_test(tc,
 		       test_hook_seed2_send_lands_inside_close_after_timeout);
 	tcase_add_test(tc, test_hook_send_to_sleeper_touches_nothing);
