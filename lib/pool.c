@@ -45,9 +45,10 @@
  * others may still be scanning) and frees.
  *
  * Locks: once__reg_lock (the registry of live pools, for thread exit and
- * fork) before pool->lock (slab list, growth, trim, stats, destroy).
- * Neither is ever taken inside a read-side section, and synchronize_rcu()
- * is never called inside one.
+ * fork) before pool->lock (slab list, growth, trim, stats, destroy), which
+ * is only taken inside the fork gate (once__pool_lock()), one pool at a
+ * time. Neither is ever taken inside a read-side section, and
+ * synchronize_rcu() is never called inside one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +59,7 @@
 #include <urcu-bp.h>
 #include <urcu/lfstack.h>
 
+#include "futex.h"
 #include "internal.h"
 
 #define ONCE__SLAB_EVENTS	64
@@ -168,6 +170,41 @@ once__slot_of_node(struct cds_lfs_node *n)
 static pthread_mutex_t once__reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct once__pool *once__reg;
 static uint64_t once__next_id;		/* under once__reg_lock */
+
+/*
+ * The fork gate. A pool lock held by another thread at fork() would stay
+ * locked in the child for ever; rather than lock every pool around fork
+ * (ThreadSanitizer aborts a thread that holds more than 64 locks, which
+ * 47 pools reached), the gate counts the sections under pool locks:
+ * prefork takes once__gate_lock, which every section passes on its way
+ * in, and waits until the sections already in have left. They wake it
+ * as they leave; the nap's limit only bounds the wait, should a wake
+ * be missed. No condition variable: the child could not use one that
+ * had waiters in the parent.
+ */
+static pthread_mutex_t once__gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint32_t once__gate_open;	/* sections under a pool lock */
+static atomic_int once__gate_closed;		/* prefork is waiting */
+
+static void
+once__pool_lock(struct once__pool *p)
+{
+	pthread_mutex_lock(&once__gate_lock);
+	atomic_fetch_add(&once__gate_open, 1);
+	pthread_mutex_unlock(&once__gate_lock);
+	pthread_mutex_lock(&p->lock);
+}
+
+static void
+once__pool_unlock(struct once__pool *p)
+{
+	pthread_mutex_unlock(&p->lock);
+	once__tsan_release(&once__gate_open);
+	/* seq_cst against prefork's store of closed and load of open. */
+	if (atomic_fetch_sub(&once__gate_open, 1) == 1 &&
+	    atomic_load(&once__gate_closed))
+		once__futex_wake(&once__gate_open, 0);
+}
 
 /* Thread caches. */
 struct once__tc_entry {
@@ -399,11 +436,11 @@ once__grow(struct once__pool *p, struct once__tc_entry *e)
 		slot->tc_next = list;
 		list = slot;
 	}
-	pthread_mutex_lock(&p->lock);
+	once__pool_lock(p);
 	slab->next = p->slabs;
 	p->slabs = slab;
 	atomic_fetch_add_explicit(&p->nslabs, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&p->lock);
+	once__pool_unlock(p);
 	/* Fresh slots were never popped: they may go onto the stack now. */
 	for (list = once__tc_fill(e, list); list; list = slot) {
 		slot = list->tc_next;
@@ -594,12 +631,12 @@ once_pool_destroy(once_pool_t *pool)
 
 	if (!pool || p->flags & ONCE__POOL_HEAP)
 		return EINVAL;
-	pthread_mutex_lock(&p->lock);
+	once__pool_lock(p);
 	if (once__count_live(p)) {
-		pthread_mutex_unlock(&p->lock);
+		once__pool_unlock(p);
 		return EBUSY;
 	}
-	pthread_mutex_unlock(&p->lock);
+	once__pool_unlock(p);
 	once__unregister(p);
 	synchronize_rcu();
 	once__free_slabs(p);
@@ -695,11 +732,11 @@ once_pool_stats(once_pool_t *pool, struct once_pool_stats *st)
 
 	if (!pool || !st)
 		return EINVAL;
-	pthread_mutex_lock(&p->lock);
+	once__pool_lock(p);
 	st->slabs = atomic_load(&p->nslabs);
 	st->capacity = st->slabs * ONCE__SLAB_EVENTS;
 	st->live = once__count_live(p);
-	pthread_mutex_unlock(&p->lock);
+	once__pool_unlock(p);
 	st->free = st->capacity - st->live;
 	return 0;
 }
@@ -728,7 +765,7 @@ once_pool_trim(once_pool_t *pool, size_t keep)
 		e->head = NULL;
 		e->n = 0;
 	}
-	pthread_mutex_lock(&p->lock);
+	once__pool_lock(p);
 	rcu_read_lock();
 	heads[0] = __cds_lfs_pop_all(&p->free);
 	rcu_read_unlock();
@@ -770,36 +807,38 @@ once_pool_trim(once_pool_t *pool, size_t keep)
 			sp = &slab->next;
 		}
 	}
-	pthread_mutex_unlock(&p->lock);
+	once__pool_unlock(p);
 	return 0;
 }
 
 /*
- * fork(): urcu-bp wants its handlers around it, and a pool lock held by
- * another thread at fork time would stay locked in the child for ever.
+ * fork(): urcu-bp wants its handlers around it, and no pool lock may be
+ * held at fork time (the gate).
  */
 static void
 once__prefork(void)
 {
-	struct once__pool *p;
+	uint32_t n;
 
 	pthread_mutex_lock(&once__reg_lock);
-	for (p = once__reg; p; p = p->reg_next)
-		pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&once__gate_lock);
+	atomic_store(&once__gate_closed, 1);
+	while ((n = atomic_load(&once__gate_open)) != 0)
+		once__futex_nap(&once__gate_open, n, 0, 1000000);
+	/* Every section that was in happened before the fork. */
+	once__tsan_acquire(&once__gate_open);
+	atomic_store(&once__gate_closed, 0);
 	urcu_bp_before_fork();
 }
 
 static void
 once__postfork(int child)
 {
-	struct once__pool *p;
-
 	if (child)
 		urcu_bp_after_fork_child();
 	else
 		urcu_bp_after_fork_parent();
-	for (p = once__reg; p; p = p->reg_next)
-		pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&once__gate_lock);
 	pthread_mutex_unlock(&once__reg_lock);
 }
 
@@ -818,6 +857,8 @@ once__postfork_child(void)
 __attribute__((constructor)) static void
 once__pool_ctor(void)
 {
+	ONCE__VG_ATOMIC(&once__gate_open);
+	ONCE__VG_ATOMIC(&once__gate_closed);
 	if (pthread_key_create(&once__tc_key, once__tc_exit) ||
 	    pthread_atfork(once__prefork, once__postfork_parent,
 			   once__postfork_child))

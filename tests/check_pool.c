@@ -1421,6 +1421,46 @@ START_TEST(test_pool_fork)
 }
 END_TEST
 
+/*
+ * Verify fork with many pools: each works in the child and the parent.
+ * Before the fork gate, prefork locked every pool, and ThreadSanitizer
+ * aborts a thread that holds more than 64 locks: 47 pools were enough.
+ */
+START_TEST(test_pool_fork_many_pools)
+{
+	enum { NPOOLS = 100 };
+	static once_pool_t pools[NPOOLS];
+	struct pair p;
+	pid_t pid;
+	int i, x, status;
+
+	for (i = 0; i < NPOOLS; i++)
+		ck_assert_int_eq(once_pool_init(&pools[i], NULL), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		void *v;
+
+		for (i = 0; i < NPOOLS; i++)
+			if (once_pool_bind(&pools[i], &p.tx, &p.rx) != 0 ||
+			    once_send(&p.tx, &x) != 0 ||
+			    once_recv(&p.rx, &v) != 0 || v != &x ||
+			    once_pool_trim(&pools[i], 0) != 0 ||
+			    once_pool_destroy(&pools[i]) != 0)
+				_exit(10);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child failed: status %#x", status);
+	for (i = 0; i < NPOOLS; i++) {
+		ck_assert_int_eq(once_pool_bind(&pools[i], &p.tx, &p.rx), 0);
+		complete(&p, &x);
+		ck_assert_int_eq(once_pool_destroy(&pools[i]), 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1442,6 +1482,7 @@ main(void)
 	tcase_add_test(basic, test_pool_spin_attr);
 	tcase_add_test(basic, test_pool_lifecycle_every_kind);
 	tcase_add_test(basic, test_pool_fork);
+	tcase_add_test(basic, test_pool_fork_many_pools);
 	tcase_add_test(basic, test_pool_slab_aligned_with_any_allocator);
 	suite_add_tcase(s, basic);
 

@@ -12,7 +12,9 @@
  * the owner of a heap pool drop it mid-run.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -376,6 +378,102 @@ START_TEST(test_pool_mt_owner_drops_heap_pool_mid_run)
 }
 END_TEST
 
+/*
+ * fork() while another thread grows and trims the pool: prefork waits
+ * until no thread holds the pool's lock (the fork gate) and must not
+ * deadlock with that thread's sections, and the child must find the pool
+ * whole and usable (a lock left held would hang it until its alarm kills
+ * it). The windows under the lock outside synchronize_rcu() are narrow,
+ * so the last is not hit every run: this verifies the gate's liveness
+ * and the child's pool, the state table cannot be forced here.
+ */
+struct churn {
+	once_pool_t *pool;
+	atomic_int stop;
+	atomic_int rounds;
+};
+
+static void *
+churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	struct { once_sender_t tx; once_receiver_t rx; } e[200];
+	void *v;
+	int i, x;
+
+	while (!atomic_load(&c->stop)) {
+		/* 200 at once: more than three slabs, so the pool grows. */
+		for (i = 0; i < 200; i++)
+			if (once_pool_bind(c->pool, &e[i].tx, &e[i].rx))
+				abort();
+		for (i = 0; i < 200; i++)
+			if (once_send(&e[i].tx, &x) ||
+			    once_recv(&e[i].rx, &v) || v != &x)
+				abort();
+		if (once_pool_trim(c->pool, 0))
+			abort();
+		atomic_fetch_add(&c->rounds, 1);
+	}
+	return NULL;
+}
+
+static int
+fork_child_uses(once_pool_t *pool)
+{
+	struct once_pool_stats st;
+	once_sender_t tx;
+	once_receiver_t rx;
+	void *v;
+	int x;
+
+	alarm(30);
+	if (once_pool_bind(pool, &tx, &rx) || once_send(&tx, &x) ||
+	    once_recv(&rx, &v) || v != &x)
+		return 10;
+	/* The churning thread's events stay out: it is not in the child. */
+	if (once_pool_trim(pool, 0) || once_pool_stats(pool, &st) ||
+	    st.live > 200)
+		return 11;
+	return 0;
+}
+
+START_TEST(test_pool_mt_fork_while_growing_and_trimming)
+{
+	struct churn c;
+	once_pool_t pool;
+	pthread_t t;
+	pid_t pid;
+	/* Under valgrind (fewer rounds) each fork costs seconds. */
+	long i, forks = race_rounds() / 20 < 50 ? race_rounds() / 20 + 1 : 50;
+	int status, before;
+
+	ck_assert_int_eq(once_pool_init(&pool, NULL), 0);
+	c.pool = &pool;
+	atomic_init(&c.stop, 0);
+	atomic_init(&c.rounds, 0);
+	TEST_ATOMIC(&c.stop);
+	TEST_ATOMIC(&c.rounds);
+	ck_assert_int_eq(pthread_create(&t, NULL, churn_thread, &c), 0);
+	for (i = 0; i < forks; i++) {
+		/* Fork while the other thread is at work. */
+		before = atomic_load(&c.rounds);
+		while (atomic_load(&c.rounds) == before)
+			sched_yield();
+		pid = fork();
+		ck_assert_int_ne(pid, -1);
+		if (pid == 0)
+			_exit(fork_child_uses(&pool));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "fork %ld: child status %#x", i, status);
+	}
+	atomic_store(&c.stop, 1);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(once_pool_trim(&pool, 0), 0);
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -386,6 +484,7 @@ main(void)
 	tcase_add_loop_test(tc, test_pool_mt_handoffs_exactly_once, 0, 2);
 	tcase_add_test(tc, test_pool_mt_trim_concurrent_with_binds);
 	tcase_add_test(tc, test_pool_mt_owner_drops_heap_pool_mid_run);
+	tcase_add_test(tc, test_pool_mt_fork_while_growing_and_trimming);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
