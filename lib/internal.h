@@ -92,6 +92,8 @@ enum once__hook_point {
 	ONCE__HOOK_ANY_WAITV,		/* all WAITING, futex_waitv next */
 	ONCE__HOOK_ANY_SLICE,		/* all WAITING, a slice next */
 	ONCE__HOOK_ANY_TIMED_OUT,	/* ETIMEDOUT, nothing taken back */
+	/* pool.c; ev is NULL. */
+	ONCE__HOOK_POOL_LOCKED,		/* inside the fork gate, lock held */
 };
 
 #ifdef ONCE_TEST_HOOKS

@@ -193,6 +193,7 @@ once__pool_lock(struct once__pool *p)
 	atomic_fetch_add(&once__gate_open, 1);
 	pthread_mutex_unlock(&once__gate_lock);
 	pthread_mutex_lock(&p->lock);
+	ONCE__HOOK(ONCE__HOOK_POOL_LOCKED, NULL);
 }
 
 static void

@@ -9,7 +9,12 @@
  * and the test checks the pattern is intact when the call returns.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "testutil.h"
@@ -478,6 +483,69 @@ START_TEST(test_hook_seed7_not_ready_inside_send)
 }
 END_TEST
 
+/*
+ * The fork gate (pool.c): a thread holds a pool's lock, in the hook, for
+ * 100 ms, while another forks. fork() must wait until the section is
+ * over, or the child inherits the lock held and its first call that
+ * takes it hangs until the alarm kills it.
+ */
+static atomic_int in_section;
+
+static void
+pool_section_sleeps(once_event_t *e)
+{
+	struct timespec ts = { 0, 100000000L };
+
+	(void)e;
+	atomic_store(&in_section, 1);
+	nanosleep(&ts, NULL);
+}
+
+static void *
+pool_stats_thread(void *arg)
+{
+	struct once_pool_stats st;
+
+	return (void *)(intptr_t)once_pool_stats(arg, &st);
+}
+
+START_TEST(test_hook_fork_waits_for_pool_section)
+{
+	struct once_pool_stats st;
+	once_pool_t pool;
+	pthread_t t;
+	pid_t pid;
+	void *rc;
+	int status;
+
+	once__test_hook = hook;
+	atomic_store(&in_section, 0);
+	ck_assert_int_eq(once_pool_init(&pool, NULL), 0);
+	arm(ONCE__HOOK_POOL_LOCKED, pool_section_sleeps);
+	ck_assert_int_eq(pthread_create(&t, NULL, pool_stats_thread, &pool),
+			 0);
+	while (!atomic_load(&in_section))
+		sched_yield();
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		/* Check's runner handles SIGALRM (its timeout): not here. */
+		signal(SIGALRM, SIG_DFL);
+		alarm(3);
+		_exit(once_pool_stats(&pool, &st) != 0 ||
+		      once_pool_trim(&pool, 0) != 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child: status %#x (SIGALRM is 14: the lock was held)",
+		      status);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_int_eq(fired, 1);
+	ck_assert_int_eq(once_pool_destroy(&pool), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -500,6 +568,7 @@ main(void)
 	tcase_add_test(tc, test_hook_send_reads_callback_before_publishing);
 	tcase_add_test(tc, test_hook_close_reads_callback_before_publishing);
 	tcase_add_test(tc, test_hook_seed7_not_ready_inside_send);
+	tcase_add_test(tc, test_hook_fork_waits_for_pool_section);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
