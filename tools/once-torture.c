@@ -6,7 +6,8 @@
  * bind from caller storage, the heap, channels and pools; send and sender
  * close; blocking, try, timed and clock receives (some time out and wait
  * again); receiver close; completion callbacks; pool trim and stats; heap
- * pools dropped while their events are out. Most events cross threads:
+ * pools dropped while their events are out; fork, whose child must find
+ * the pools usable. Most events cross threads:
  * the thread that binds keeps one endpoint and hands the other, or both,
  * to other threads through mailboxes, so sends and receives race.
  *
@@ -37,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,7 +108,7 @@ enum op {
 	OP_RECEIVER_CLOSE, OP_NOTIFY,
 	OP_DESTROY, OP_UNREF,
 	OP_POOL_TRIM, OP_POOL_STATS, OP_POOL_SWAP, OP_POOL_UNREF,
-	OP_POOL_DESTROY,
+	OP_POOL_DESTROY, OP_FORK,
 	NOPS
 };
 
@@ -119,8 +121,10 @@ static const char *const op_names[] = {
 	"once_receiver_ready", "once_receiver_close", "once_receiver_notify",
 	"once_event_destroy", "once_event_unref",
 	"once_pool_trim", "once_pool_stats", "once_pool_create",
-	"once_pool_unref", "once_pool_destroy",
+	"once_pool_unref", "once_pool_destroy", "fork",
 };
+_Static_assert(sizeof(op_names) / sizeof(op_names[0]) == NOPS,
+	       "a name for every operation");
 
 /* How each endpoint ended. */
 enum tx_end { TX_LIVE, TX_SENT, TX_EPIPE, TX_CLOSED, TX_BAD };
@@ -1222,6 +1226,47 @@ pool_swap(struct worker *w)
 		       err_name(err));
 }
 
+/*
+ * The child of fork_check(): no pool lock may have stayed held, and
+ * liburcu must work, so a pool can bind, send, receive and trim. The
+ * alarm ends a child that hangs; the parent's watchdog names the fork.
+ */
+static int
+fork_child(once_pool_t *p)
+{
+	once_sender_t tx;
+	once_receiver_t rx;
+	void *v;
+	int x;
+
+	alarm(60);
+	if (once_pool_bind(p, &tx, &rx) || once_send(&tx, &x) ||
+	    once_recv(&rx, &v) || v != &x)
+		return 1;
+	return once_pool_trim(p, 0) ? 2 : 0;
+}
+
+/* fork() while the other threads work on the pools. */
+static void
+fork_check(struct worker *w, once_pool_t *p)
+{
+	pid_t pid;
+	int status = 0;
+
+	op_begin(w, OP_FORK, NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(fork_child(p));
+	if (pid > 0 && waitpid(pid, &status, 0) != pid)
+		status = -1;
+	op_end(w, OP_FORK);
+	if (pid < 0)
+		report(&n_errors, "fork: %s", strerror(errno));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		report(&n_errors, "a fork child could not use its pool: "
+		       "status %#x", status);
+}
+
 static void
 admin(struct worker *w)
 {
@@ -1243,6 +1288,8 @@ admin(struct worker *w)
 		pool_stats(w, p);
 	} else if (r == 10 && pick(w, 4) == 0) {
 		pool_swap(w);
+	} else if (r == 11 && pick(w, 8) == 0) {
+		fork_check(w, p);
 	}
 }
 
@@ -1349,8 +1396,8 @@ print_stats(uint64_t now)
 	       " channel %lu, pool bind %lu; send %lu, sender close %lu;"
 	       " recv %lu, tryrecv %lu, timedrecv %lu, clockrecv %lu"
 	       " (timeouts %lu), receiver close %lu, notify %lu"
-	       " (callbacks %lu); trim %lu, new heap pool %lu; events out"
-	       " %ld\n", secs, ops, ops / (secs > 0 ? secs : 1),
+	       " (callbacks %lu); trim %lu, new heap pool %lu, fork %lu;"
+	       " events out %ld\n", secs, ops, ops / (secs > 0 ? secs : 1),
 	       sum_count(OP_BIND), sum_count(OP_CREATE), sum_count(OP_CHANNEL),
 	       sum_count(OP_POOL_BIND), sum_count(OP_SEND),
 	       sum_count(OP_SENDER_CLOSE), sum_count(OP_RECV),
@@ -1358,7 +1405,7 @@ print_stats(uint64_t now)
 	       sum_count(OP_CLOCKRECV), timeouts,
 	       sum_count(OP_RECEIVER_CLOSE), sum_count(OP_NOTIFY), callbacks,
 	       sum_count(OP_POOL_TRIM), sum_count(OP_POOL_SWAP),
-	       atomic_load(&jobs_out));
+	       sum_count(OP_FORK), atomic_load(&jobs_out));
 }
 
 /* The last line: locktorture's SUCCESS or FAILURE. */
