@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -440,6 +441,22 @@ fork_child_uses(once_pool_t *pool)
 	return 0;
 }
 
+/*
+ * Leave the child with status code by exec, not exit: what the churning
+ * thread had allocated and not yet linked at the fork is lost to the
+ * child (the thread is not there), and memcheck would report it as
+ * leaked at the child's exit, as it does for any such fork.
+ */
+static void
+exit_by_exec(int code)
+{
+	char arg[12];
+
+	snprintf(arg, sizeof(arg), "%d", code);
+	execl("/bin/sh", "sh", "-c", "exit \"$0\"", arg, (char *)NULL);
+	_exit(127);
+}
+
 START_TEST(test_pool_mt_fork_while_growing_and_trimming)
 {
 	struct churn c;
@@ -465,7 +482,7 @@ START_TEST(test_pool_mt_fork_while_growing_and_trimming)
 		pid = fork();
 		ck_assert_int_ne(pid, -1);
 		if (pid == 0)
-			_exit(fork_child_uses(&pool));
+			exit_by_exec(fork_child_uses(&pool));
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			      "fork %ld: child status %#x", i, status);
