@@ -532,8 +532,8 @@ START_TEST(test_hook_fork_waits_for_pool_section)
 		/* Check's runner handles SIGALRM (its timeout): not here. */
 		signal(SIGALRM, SIG_DFL);
 		alarm(3);
-		_exit(once_pool_stats(&pool, &st) != 0 ||
-		      once_pool_trim(&pool, 0) != 0);
+		exit_by_exec(once_pool_stats(&pool, &st) != 0 ||
+			     once_pool_trim(&pool, 0) != 0);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -439,22 +438,6 @@ fork_child_uses(once_pool_t *pool)
 	    st.live > 200)
 		return 11;
 	return 0;
-}
-
-/*
- * Leave the child with status code by exec, not exit: what the churning
- * thread had allocated and not yet linked at the fork is lost to the
- * child (the thread is not there), and memcheck would report it as
- * leaked at the child's exit, as it does for any such fork.
- */
-static void
-exit_by_exec(int code)
-{
-	char arg[12];
-
-	snprintf(arg, sizeof(arg), "%d", code);
-	execl("/bin/sh", "sh", "-c", "exit \"$0\"", arg, (char *)NULL);
-	_exit(127);
 }
 
 START_TEST(test_pool_mt_fork_while_growing_and_trimming)
