@@ -531,7 +531,7 @@ START_TEST(test_hook_fork_waits_for_pool_section)
 	if (pid == 0) {
 		/* Check's runner handles SIGALRM (its timeout): not here. */
 		signal(SIGALRM, SIG_DFL);
-		alarm(3);
+		alarm(10);
 		exit_by_exec(once_pool_stats(&pool, &st) != 0 ||
 			     once_pool_trim(&pool, 0) != 0);
 	}
