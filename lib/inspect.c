@@ -26,8 +26,8 @@
 #include "internal.h"
 
 /*
- * fork holds every bucket's lock (and the pools'): ThreadSanitizer gives
- * up past 64 locks held by one thread, which 64 buckets reached.
+ * fork holds every bucket's lock: ThreadSanitizer gives up past 64 locks
+ * held by one thread, which 64 buckets reached.
  */
 #define ONCE__REG_BITS		4
 #define ONCE__REG_BUCKETS	(1 << ONCE__REG_BITS)

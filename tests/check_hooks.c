@@ -9,7 +9,6 @@
  * and the test checks the pattern is intact when the call returns.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -529,9 +528,7 @@ START_TEST(test_hook_fork_waits_for_pool_section)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		/* Check's runner handles SIGALRM (its timeout): not here. */
-		signal(SIGALRM, SIG_DFL);
-		alarm(10);
+		child_alarm(10);
 		exit_by_exec(once_pool_stats(&pool, &st) != 0 ||
 			     once_pool_trim(&pool, 0) != 0);
 	}

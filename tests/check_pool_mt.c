@@ -12,7 +12,6 @@
  * the owner of a heap pool drop it mid-run.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -427,9 +426,7 @@ fork_child_uses(once_pool_t *pool)
 	void *v;
 	int x;
 
-	/* Check's runner handles SIGALRM (its timeout): not here. */
-	signal(SIGALRM, SIG_DFL);
-	alarm(30);
+	child_alarm(30);
 	if (once_pool_bind(pool, &tx, &rx) || once_send(&tx, &x) ||
 	    once_recv(&rx, &v) || v != &x)
 		return 10;
@@ -446,10 +443,13 @@ START_TEST(test_pool_mt_fork_while_growing_and_trimming)
 	once_pool_t pool;
 	pthread_t t;
 	pid_t pid;
-	/* Under valgrind (fewer rounds) each fork costs seconds. */
-	long i, forks = race_rounds() / 20 < 50 ? race_rounds() / 20 + 1 : 50;
+	long i, forks;
 	int status, before;
 
+	/* Under valgrind (fewer rounds) each fork costs seconds. */
+	forks = race_rounds() / 20 + 1;
+	if (forks > 50)
+		forks = 50;
 	ck_assert_int_eq(once_pool_init(&pool, NULL), 0);
 	c.pool = &pool;
 	atomic_init(&c.stop, 0);

@@ -102,6 +102,18 @@ attr_counting(once_attr_t *attr, struct count_alloc *ca)
 }
 
 /*
+ * In a fork() child: die by SIGALRM after seconds, should the child hang
+ * (Check's runner handles SIGALRM for its timeout, with a handler that
+ * kills the whole test: not in the child).
+ */
+static inline void
+child_alarm(unsigned int seconds)
+{
+	signal(SIGALRM, SIG_DFL);
+	alarm(seconds);
+}
+
+/*
  * End a fork() child with status code by exec, not exit. Another thread
  * of the parent is not in the child: what it had allocated and not yet
  * linked is lost (memcheck and LeakSanitizer report it at the child's
