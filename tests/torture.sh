@@ -57,6 +57,11 @@ else
 fi
 
 # KIND, the exit status and the "!!!" line that must name the failure.
+# A broken copy races on purpose (recycle-early binds an event again while
+# its sender reads it): in a ThreadSanitizer build TSan may see that race
+# and end the run with its own status, but the torture is the tester whose
+# failing is proved here, so TSan's reports are turned off for these runs.
+broken_tsan="${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_bugs=0"
 for control in \
 	'skip-wake 3 !!! hang: thread [0-9]* stuck in once_recv' \
 	'deliver-twice 1 !!! .*(duplicated)' \
@@ -68,7 +73,8 @@ do
 	shift 2
 	pattern=$*
 	start=$(ms)
-	out=$($broken --broken="$kind" -t 4 -d 20 -w 2 -i 0 2>&1)
+	out=$(TSAN_OPTIONS=$broken_tsan \
+		$broken --broken="$kind" -t 4 -d 20 -w 2 -i 0 2>&1)
 	rc=$?
 	took=$(($(ms) - start))
 	secs=$((took / 1000)).$((took % 1000 / 100))
