@@ -857,7 +857,6 @@ START_TEST(test_any_race_every_value_once)
 }
 END_TEST
 
-
 /*
  * Verify that no wait returns EINTR or loses its value under a storm of
  * signals whose handler is installed without SA_RESTART: untimed, timed

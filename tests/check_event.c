@@ -600,7 +600,6 @@ START_TEST(test_clockrecv_max_deadline_waits)
 }
 END_TEST
 
-
 /* The waits a signal storm hits in test_recv_no_eintr_signal_storm. */
 enum storm_wait {
 	SW_RECV,		/* once_recv, no spin */
