@@ -774,35 +774,46 @@ once__spin_budget(const once_event_t *ev)
 /*
  * In *end, the time ns nanoseconds from now on clock, or abstime if that
  * comes first: when a spin, or a slice of once_recv_any()'s sleep, ends.
+ * Returns whether abstime has passed already (from the same clock read).
  */
-void
+int
 once__end_in(struct timespec *end, clockid_t clock, unsigned int ns,
 	     const struct timespec *abstime)
 {
-	clock_gettime(clock, end);
+	struct timespec now;
+
+	clock_gettime(clock, &now);
+	*end = now;
 	once__ts_add(end, ns);
 	if (abstime && once__ts_before(abstime, end))
 		*end = *abstime;
+	return abstime && !once__ts_before(&now, abstime);
 }
 
 /*
  * Spin while the word says BOUND (or LOCKED: a send is under way), for the
  * event's spin budget but not past abstime. The clock is read every few
- * rounds (a vDSO call), so the budget holds on any CPU without
- * calibration. Returns the last state seen.
+ * rounds (a vDSO call, 33 ns here), so the budget holds on any CPU without
+ * calibration. Returns the last state seen, and in *passed whether abstime
+ * had passed at the last clock read. The first read comes before the first
+ * round (with no budget it is the only one), so a deadline that has passed
+ * is seen before any spin and at its end, by the reads the spin makes.
  */
 static uint32_t
 once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
-	   const struct timespec *abstime)
+	   const struct timespec *abstime, int *passed)
 {
 	_Atomic uint32_t *st = once__state(ev);
 	unsigned int ns = once__spin_budget(ev);
 	struct timespec end, now;
 	int i;
 
-	if (ns == 0)
+	if (ns == 0) {
+		*passed = abstime && once__passed(clock, abstime);
 		return s;
-	once__end_in(&end, clock, ns, abstime);
+	}
+	if ((*passed = once__end_in(&end, clock, ns, abstime)))
+		return s;
 	for (;;) {
 		for (i = 0; i < 16; i++) {
 			once__cpu_relax();
@@ -811,8 +822,10 @@ once__spin(once_event_t *ev, uint32_t s, clockid_t clock,
 				return s;
 		}
 		clock_gettime(clock, &now);
-		if (!once__ts_before(&now, &end))
+		if (!once__ts_before(&now, &end)) {
+			*passed = abstime && !once__ts_before(&now, abstime);
 			return s;
+		}
 	}
 }
 
@@ -936,6 +949,7 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 {
 	once_event_t *ev;
 	uint32_t s;
+	int passed;
 
 	if (!rx || !(ev = once__endpoint(&rx->ev_, rx->tag_)))
 		return EINVAL;
@@ -947,12 +961,11 @@ once__wait(once_receiver_t *rx, void **value, clockid_t clock,
 	 * timer slack of 50 us more for a deadline just passed), nor a wake
 	 * that the next send would pay for nobody.
 	 */
-	if (s == ONCE__BOUND && abstime && once__passed(clock, abstime))
-		return ETIMEDOUT;
-	if (s == ONCE__BOUND)
-		s = once__spin(ev, s, clock, abstime);
-	if (s == ONCE__BOUND && abstime && once__passed(clock, abstime))
-		return ETIMEDOUT;
+	if (s == ONCE__BOUND) {
+		s = once__spin(ev, s, clock, abstime, &passed);
+		if (s == ONCE__BOUND && passed)
+			return ETIMEDOUT;
+	}
 	if (s == ONCE__BOUND || s == ONCE__WAITING)
 		return once__wait_listed(rx, ev, s, value, clock, abstime);
 	return once__wait_loop(rx, ev, s, value, clock, abstime);

@@ -361,9 +361,9 @@ ONCE__HIDDEN uint32_t once__unlocked(_Atomic uint32_t *st,
 ONCE__HIDDEN int once__take(once_receiver_t *rx, once_event_t *ev,
 			    uint32_t s, void **value, int shared);
 ONCE__HIDDEN unsigned int once__spin_budget(const once_event_t *ev);
-ONCE__HIDDEN void once__end_in(struct timespec *end, clockid_t clock,
-			       unsigned int ns,
-			       const struct timespec *abstime);
+ONCE__HIDDEN int once__end_in(struct timespec *end, clockid_t clock,
+			      unsigned int ns,
+			      const struct timespec *abstime);
 
 static inline void
 once__cpu_relax(void)
